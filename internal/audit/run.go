@@ -1,0 +1,397 @@
+// Package audit runs the main job: it gathers the evidence a configuration
+// names, computes metrics, evaluates the policies, renders the model card
+// and summary, signs the attestations and writes the pack. It also verifies
+// a pack. The command line and the GitHub Action both call it.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/auditpack/auditpack/internal/attest"
+	"github.com/auditpack/auditpack/internal/config"
+	"github.com/auditpack/auditpack/internal/lineage"
+	"github.com/auditpack/auditpack/internal/modelcard"
+	"github.com/auditpack/auditpack/internal/pack"
+	"github.com/auditpack/auditpack/internal/policy"
+)
+
+// Pack file names.
+const (
+	FileMetrics       = "metrics.json"
+	FilePolicy        = "policy.json"
+	FileLineage       = "lineage.json"
+	FileModelCardMD   = "model-card.md"
+	FileModelCardJSON = "model-card.json"
+	FileSummary       = "summary.md"
+	// DirAttestations holds one file per statement: NAME.sigstore.json when
+	// signed, NAME.intoto.json when written unsigned.
+	DirAttestations = "attestations"
+)
+
+// SignMode selects how attestations are signed.
+type SignMode string
+
+// Signing modes.
+const (
+	SignKey  SignMode = "key"
+	SignNone SignMode = "none"
+)
+
+// RunOptions configures Run.
+type RunOptions struct {
+	// ConfigPath is the configuration file; it defaults to
+	// config.DefaultPath.
+	ConfigPath string
+	// OutDir is the pack directory to write; the archive is OutDir.tar.gz.
+	OutDir string
+	// Sign is the signing mode; SignKey needs KeyPath.
+	Sign SignMode
+	// KeyPath is an ECDSA P-256 private key in PEM, plain or in cosign's
+	// encrypted format.
+	KeyPath string
+	// KeyPassword decrypts an encrypted key; nil for a plain one.
+	KeyPassword []byte
+	// SourceDateEpoch is the value of SOURCE_DATE_EPOCH, seconds since the
+	// Unix epoch; empty to use the commit time.
+	SourceDateEpoch string
+	// ToolVersion is recorded in the pack.
+	ToolVersion string
+	// Builtins holds the built-in policy presets.
+	Builtins fs.FS
+	// Now returns the current time; used only when neither
+	// SourceDateEpoch nor a commit time is available.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Validate rejects missing and contradictory options.
+func (o RunOptions) Validate() error {
+	var errs []error
+	if o.OutDir == "" {
+		errs = append(errs, errors.New("the output directory is empty; pass --out"))
+	}
+	switch o.Sign {
+	case SignKey:
+		if o.KeyPath == "" {
+			errs = append(errs, errors.New("--sign key needs --key with the path of a private key (or pass --sign none)"))
+		}
+	case SignNone:
+		if o.KeyPath != "" {
+			errs = append(errs, errors.New("--key is given but --sign is none; drop one of them"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--sign must be %q or %q, got %q", SignKey, SignNone, o.Sign))
+	}
+	if o.Builtins == nil || o.Now == nil || o.Logger == nil {
+		errs = append(errs, errors.New("internal: Builtins, Now and Logger must be set"))
+	}
+	return errors.Join(errs...)
+}
+
+// Outcome is what Run produced.
+type Outcome struct {
+	Verdict *policy.Verdict
+	// PackDir and Archive are the paths written.
+	PackDir string
+	Archive string
+	// Bundles lists the attestation files, relative to PackDir.
+	Bundles []string
+	Summary []byte
+	Index   *pack.Index
+}
+
+// Run executes the main job. A returned error means no pack could be made
+// (bad usage, configuration or input, or an I/O failure); a failed policy is
+// not an error but Outcome.Verdict.Result == policy.OutcomeFail, and the
+// pack is written in full either way.
+func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
+	if opts.ConfigPath == "" {
+		opts.ConfigPath = config.DefaultPath
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+
+	// Configuration, policies and the signing key are checked before any
+	// long work, so that a typo fails in milliseconds.
+	cfg, err := config.Load(opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := policy.Load(cfg.Policies, cfg.Resolve, opts.Builtins)
+	if err != nil {
+		return nil, err
+	}
+	signer, signing, err := newSigner(opts)
+	if err != nil {
+		return nil, err
+	}
+
+	log.InfoContext(ctx, "hashing artifacts and datasets", "config", cfg.Path)
+	lin, err := gatherLineage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	metricsJSON, err := evaluate(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	verdict, err := policy.Evaluate(metricsJSON, policies)
+	if err != nil {
+		return nil, err
+	}
+	log.InfoContext(ctx, "policy verdict", "result", verdict.Result,
+		"passed", verdict.Counts.Passed, "warned", verdict.Counts.Warned, "failed", verdict.Counts.Failed)
+
+	created, err := creationTime(opts, lin.Repository)
+	if err != nil {
+		return nil, err
+	}
+	files, err := renderDocuments(cfg, opts, metricsJSON, lin, verdict, signing)
+	if err != nil {
+		return nil, err
+	}
+
+	statement, err := evaluationStatement(cfg, lin, files, opts.ToolVersion, created)
+	if err != nil {
+		return nil, err
+	}
+	var bundleName string
+	if signer != nil {
+		bundle, err := attest.Sign(ctx, statement, signer)
+		if err != nil {
+			return nil, fmt.Errorf("signing the evaluation statement: %w", err)
+		}
+		bundleName = DirAttestations + "/evaluation.sigstore.json"
+		files[bundleName] = bundle
+	} else {
+		var b bytes.Buffer
+		if err := attest.WriteUnsigned(&b, statement); err != nil {
+			return nil, err
+		}
+		bundleName = DirAttestations + "/evaluation.intoto.json"
+		files[bundleName] = b.Bytes()
+	}
+
+	index, archive, err := writePack(opts.OutDir, files, pack.Info{Tool: pack.Tool{Name: "auditpack", Version: opts.ToolVersion}, CreatedAt: created})
+	if err != nil {
+		return nil, err
+	}
+	log.InfoContext(ctx, "pack written", "dir", opts.OutDir, "archive", archive, "files", len(index.Files))
+
+	return &Outcome{
+		Verdict: verdict,
+		PackDir: opts.OutDir,
+		Archive: archive,
+		Bundles: []string{bundleName},
+		Summary: files[FileSummary],
+		Index:   index,
+	}, nil
+}
+
+// newSigner loads the signing key, and returns the signer (nil for unsigned
+// packs) and a sentence saying how the pack is signed.
+func newSigner(opts RunOptions) (attest.Signer, string, error) {
+	if opts.Sign == SignNone {
+		return nil, "unsigned (made with --sign none); the statements cannot be verified", nil
+	}
+	key, err := attest.LoadPrivateKey(opts.KeyPath, opts.KeyPassword)
+	if err != nil {
+		return nil, "", err
+	}
+	signer, err := attest.NewKeySigner(key)
+	if err != nil {
+		return nil, "", fmt.Errorf("signing key %s: %w", opts.KeyPath, err)
+	}
+	return signer, fmt.Sprintf("signed with the ECDSA P-256 key %s", signer.KeyID()), nil
+}
+
+func gatherLineage(ctx context.Context, cfg *config.Config) (*lineage.Lineage, error) {
+	lin := &lineage.Lineage{Artifacts: []lineage.Entry{}, Datasets: []lineage.Dataset{}}
+	for i, a := range cfg.Model.Artifacts {
+		entry, err := lineage.HashPath(ctx, cfg.Dir, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: model.artifacts[%d]: %w", cfg.Path, i, err)
+		}
+		lin.Artifacts = append(lin.Artifacts, entry)
+	}
+	for i, d := range cfg.Datasets {
+		entry, err := lineage.HashPath(ctx, cfg.Dir, d.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: datasets[%d].path: %w", cfg.Path, i, err)
+		}
+		lin.Datasets = append(lin.Datasets, lineage.Dataset{
+			Name: d.Name, Role: d.Role, Entry: entry, Source: d.Source, License: d.License,
+		})
+	}
+	repo, err := lineage.Repository(ctx, cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the repository state: %w", err)
+	}
+	lin.Repository = repo
+	return lin, nil
+}
+
+// creationTime picks the pack's timestamp: SOURCE_DATE_EPOCH, else the
+// commit time, else the current time (the only case that is not
+// reproducible).
+func creationTime(opts RunOptions, repo *lineage.Repo) (time.Time, error) {
+	if opts.SourceDateEpoch != "" {
+		secs, err := strconv.ParseInt(opts.SourceDateEpoch, 10, 64)
+		if err != nil || secs < 0 {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative integer number of seconds", opts.SourceDateEpoch)
+		}
+		return time.Unix(secs, 0).UTC(), nil
+	}
+	if repo != nil && !repo.CommitTime.IsZero() {
+		return repo.CommitTime.UTC(), nil
+	}
+	return opts.Now().UTC().Truncate(time.Second), nil
+}
+
+// renderDocuments returns every pack file but the attestations, by name.
+func renderDocuments(cfg *config.Config, opts RunOptions, metricsJSON []byte, lin *lineage.Lineage, verdict *policy.Verdict, signing string) (map[string][]byte, error) {
+	lineageJSON, err := marshal(lin)
+	if err != nil {
+		return nil, err
+	}
+	verdictJSON, err := marshal(verdict)
+	if err != nil {
+		return nil, err
+	}
+
+	owners := make([]modelcard.Owner, 0, len(cfg.Model.Owners))
+	for _, o := range cfg.Model.Owners {
+		owners = append(owners, modelcard.Owner{Name: o.Name, Contact: o.Contact})
+	}
+	in := modelcard.Input{
+		Model: modelcard.Model{
+			Name: cfg.Model.Name, Version: cfg.Model.Version, Description: cfg.Model.Description,
+			Owners: owners, License: cfg.Model.License,
+			IntendedUse: cfg.Model.IntendedUse, Limitations: cfg.Model.Limitations,
+		},
+		Metrics: metricsJSON,
+		Lineage: lineageJSON,
+		Verdict: verdict,
+		Signing: signing,
+		Tool:    "auditpack " + opts.ToolVersion,
+	}
+	cardMD, err := modelcard.Markdown(in)
+	if err != nil {
+		return nil, err
+	}
+	cardJSON, err := modelcard.JSON(in)
+	if err != nil {
+		return nil, err
+	}
+	summary, err := modelcard.Summary(in)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		FileMetrics:       metricsJSON,
+		FilePolicy:        verdictJSON,
+		FileLineage:       lineageJSON,
+		FileModelCardMD:   cardMD,
+		FileModelCardJSON: cardJSON,
+		FileSummary:       summary,
+	}, nil
+}
+
+// EvaluationPredicate is the predicate of the evaluation statement. It
+// carries the documents of the pack, so that a verifier can trust them
+// through the signature, and the digest of every other pack file, so that
+// the signature covers the whole pack and not only the unsigned index.
+type EvaluationPredicate struct {
+	Model     modelcard.Model `json:"model"`
+	Tool      Tool            `json:"tool"`
+	CreatedAt string          `json:"createdAt"`
+	Metrics   json.RawMessage `json:"metrics"`
+	Verdict   json.RawMessage `json:"verdict"`
+	Lineage   json.RawMessage `json:"lineage"`
+	PackFiles []PackFile      `json:"packFiles"`
+}
+
+// Tool names the program that made a pack.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// PackFile is one file of the pack and its digest.
+type PackFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+func evaluationStatement(cfg *config.Config, lin *lineage.Lineage, files map[string][]byte, version string, created time.Time) ([]byte, error) {
+	var subjects []attest.Subject
+	for _, a := range lin.Artifacts {
+		subjects = append(subjects, attest.Subject{Name: a.Path, Digest: map[string]string{"sha256": a.SHA256}})
+	}
+	pred := EvaluationPredicate{
+		Model: modelcard.Model{
+			Name: cfg.Model.Name, Version: cfg.Model.Version, Description: cfg.Model.Description,
+			License: cfg.Model.License,
+		},
+		Tool:      Tool{Name: "auditpack", Version: version},
+		CreatedAt: created.Format(time.RFC3339),
+		Metrics:   files[FileMetrics],
+		Verdict:   files[FilePolicy],
+		Lineage:   files[FileLineage],
+	}
+	for _, name := range sortedKeys(files) {
+		sum := sha256.Sum256(files[name])
+		pred.PackFiles = append(pred.PackFiles, PackFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
+	}
+	statement, err := attest.NewStatement(subjects, attest.PredicateEvaluation, pred)
+	if err != nil {
+		return nil, fmt.Errorf("building the evaluation statement: %w", err)
+	}
+	return statement, nil
+}
+
+func writePack(outDir string, files map[string][]byte, info pack.Info) (*pack.Index, string, error) {
+	w, err := pack.Create(outDir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer w.Abort()
+	for _, name := range sortedKeys(files) {
+		if err := w.WriteFile(name, files[name]); err != nil {
+			return nil, "", err
+		}
+	}
+	index, err := w.Finish(info)
+	if err != nil {
+		return nil, "", err
+	}
+	return index, filepath.Clean(outDir) + ".tar.gz", nil
+}
+
+// marshal renders v as indented JSON with sorted map keys and a trailing
+// newline, the form of every JSON document in a pack.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encoding JSON: %w", err)
+	}
+	return b.Bytes(), nil
+}

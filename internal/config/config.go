@@ -1,0 +1,159 @@
+// Package config loads and validates the auditpack configuration file,
+// `.auditpack.yml` by default.
+//
+// Loading is strict: an unknown key, a value of the wrong type and a missing
+// required field are all errors that name the file, the line and the key.
+// Every problem in a file is reported at once. Relative paths in the file are
+// resolved against the directory that contains it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/auditpack/auditpack/internal/strictyaml"
+)
+
+// DefaultPath is the configuration file read when none is given.
+const DefaultPath = ".auditpack.yml"
+
+// Task names accepted in evaluations[].task.
+const (
+	TaskBinaryClassification = "binary-classification"
+)
+
+// Dataset roles accepted in datasets[].role.
+const (
+	RoleTraining   = "training"
+	RoleEvaluation = "evaluation"
+)
+
+// Config is the parsed configuration file.
+type Config struct {
+	Model       Model        `yaml:"model"`
+	Datasets    []Dataset    `yaml:"datasets"`
+	Evaluations []Evaluation `yaml:"evaluations"`
+	// Policies lists policy files, relative to the configuration file, or
+	// built-in presets written as "builtin:NAME".
+	Policies []string `yaml:"policies"`
+
+	// Path is the configuration file as given by the user.
+	Path string `yaml:"-"`
+	// Dir is the absolute directory that relative paths are resolved against.
+	Dir string `yaml:"-"`
+}
+
+// Model describes the model under audit.
+type Model struct {
+	Name        string  `yaml:"name"`
+	Version     string  `yaml:"version"`
+	Description string  `yaml:"description"`
+	Owners      []Owner `yaml:"owners"`
+	IntendedUse string  `yaml:"intended_use"`
+	Limitations string  `yaml:"limitations"`
+	// License is an SPDX license expression.
+	License string `yaml:"license"`
+	// Artifacts are files or directories, relative to the configuration
+	// file. Their digests become the subjects of the attestations.
+	Artifacts []string `yaml:"artifacts"`
+}
+
+// Owner is a person or team accountable for the model.
+type Owner struct {
+	Name    string `yaml:"name"`
+	Contact string `yaml:"contact"`
+}
+
+// Load reads, parses and validates the configuration file at path.
+// The returned error joins every problem found, each a *strictyaml.Error.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &strictyaml.Error{File: path, Msg: "configuration file not found; pass --config or create .auditpack.yml (see docs/config.md)"}
+		}
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %q: %w", path, err)
+	}
+	cfg, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = filepath.Dir(abs)
+	return cfg, nil
+}
+
+// Parse parses and validates configuration bytes; file is used in messages.
+func Parse(file string, data []byte) (*Config, error) {
+	var cfg Config
+	doc, err := strictyaml.Decode(file, data, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Path = file
+	if err := cfg.validate(doc); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// validate reports every missing or invalid field at once.
+func (c *Config) validate(doc *strictyaml.Document) error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, doc.Errorf(key, format, args...))
+	}
+
+	if c.Model.Name == "" {
+		add("model.name", "required: set the model's name")
+	}
+	if len(c.Model.Artifacts) == 0 {
+		add("model.artifacts", "required: list at least one model file or directory; their digests become the attestation subjects")
+	}
+	for i, a := range c.Model.Artifacts {
+		if strings.TrimSpace(a) == "" {
+			add(fmt.Sprintf("model.artifacts[%d]", i), "empty path")
+		}
+	}
+	for i, o := range c.Model.Owners {
+		if o.Name == "" {
+			add(fmt.Sprintf("model.owners[%d].name", i), "required: name the owner")
+		}
+	}
+
+	errs = append(errs, c.validateDatasets(doc)...)
+	errs = append(errs, c.validateEvaluations(doc)...)
+
+	for i, p := range c.Policies {
+		if strings.TrimSpace(p) == "" {
+			add(fmt.Sprintf("policies[%d]", i), "empty path")
+		}
+	}
+
+	return errors.Join(errs...)
+}
+
+// Resolve returns p as an absolute path, relative paths taken from the
+// configuration file's directory.
+func (c *Config) Resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.Dir, filepath.FromSlash(p))
+}
+
+// EvaluationNames returns the evaluation names in configuration order.
+func (c *Config) EvaluationNames() []string {
+	names := make([]string, 0, len(c.Evaluations))
+	for _, e := range c.Evaluations {
+		names = append(names, e.Name)
+	}
+	return slices.Clip(names)
+}

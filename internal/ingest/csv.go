@@ -1,0 +1,107 @@
+package ingest
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// csvSource reads CSV rows and picks the requested fields by header position.
+type csvSource struct {
+	reader  *csv.Reader
+	path    string
+	indexes []int // header position of each requested column
+	width   int   // fields in the header
+}
+
+func newCSVSource(r io.Reader, path string, columns []string) (*csvSource, error) {
+	reader := csv.NewReader(r)
+	reader.ReuseRecord = true
+	// FieldsPerRecord 0 makes the csv package require the header's width
+	// of every later record.
+	reader.FieldsPerRecord = 0
+
+	header, err := reader.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: %w: the file is empty; it needs a header and at least one row", path, ErrEmpty)
+	}
+	if err != nil {
+		return nil, csvError(path, err, 0, 0)
+	}
+
+	positions := make(map[string]int, len(header))
+	duplicates := make(map[string]bool)
+	for i, name := range header {
+		if _, seen := positions[name]; seen {
+			duplicates[name] = true
+			continue
+		}
+		positions[name] = i
+	}
+
+	indexes := make([]int, len(columns))
+	for i, column := range columns {
+		position, ok := positions[column]
+		if !ok {
+			return nil, &RowError{Path: path, Line: 1, Column: column, Err: fmt.Errorf(
+				"%w in the header, which has %s: add the column to the file or configure one of these names",
+				ErrMissingColumn, quoteAll(header))}
+		}
+		if duplicates[column] {
+			return nil, &RowError{Path: path, Line: 1, Column: column, Err: errors.New(
+				"the header names this column more than once: rename one of them")}
+		}
+		indexes[i] = position
+	}
+	return &csvSource{reader: reader, path: path, indexes: indexes, width: len(header)}, nil
+}
+
+func (s *csvSource) next(values []string) (int, error) {
+	record, err := s.reader.Read()
+	if err != nil {
+		if err == io.EOF {
+			return 0, io.EOF
+		}
+		return 0, csvError(s.path, err, len(record), s.width)
+	}
+	line, _ := s.reader.FieldPos(0)
+	for i, index := range s.indexes {
+		values[i] = record[index]
+	}
+	return line, nil
+}
+
+// csvError turns an encoding/csv error into a *RowError with advice. fields
+// is the number of fields of the offending record and width the header's.
+func csvError(path string, err error, fields, width int) error {
+	var parseErr *csv.ParseError
+	if !errors.As(err, &parseErr) {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	line := parseErr.StartLine
+	if line == 0 {
+		line = parseErr.Line
+	}
+	switch {
+	case errors.Is(parseErr.Err, csv.ErrFieldCount):
+		return &RowError{Path: path, Line: line, Err: fmt.Errorf(
+			"%w: the row has %d fields but the header has %d; quote fields that contain commas",
+			parseErr.Err, fields, width)}
+	case errors.Is(parseErr.Err, csv.ErrQuote), errors.Is(parseErr.Err, csv.ErrBareQuote):
+		return &RowError{Path: path, Line: parseErr.Line, Err: fmt.Errorf(
+			"%w (column %d): enclose a field that contains quotes in double quotes and double each quote inside it",
+			parseErr.Err, parseErr.Column)}
+	}
+	return &RowError{Path: path, Line: line, Err: parseErr.Err}
+}
+
+// quoteAll returns names as a comma-separated list of quoted strings.
+func quoteAll(names []string) string {
+	quoted := make([]string, len(names))
+	for i, name := range names {
+		quoted[i] = fmt.Sprintf("%q", name)
+	}
+	return strings.Join(quoted, ", ")
+}

@@ -1,0 +1,272 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// readAll returns every row of r, or the first error other than io.EOF.
+func readAll(r *Reader) ([][]string, error) {
+	var rows [][]string
+	values := make([]string, len(r.columns))
+	for {
+		err := r.Next(values)
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, append([]string(nil), values...))
+	}
+}
+
+func TestReaderRows(t *testing.T) {
+	want := [][]string{{"0.5", "1"}, {"0.25", "0"}}
+	tests := []struct {
+		name    string
+		format  Format
+		content string
+	}{
+		{"csv", CSV, "label,score,id\n1,0.5,a\n0,0.25,b\n"},
+		{"csv crlf", CSV, "label,score,id\r\n1,0.5,a\r\n0,0.25,b\r\n"},
+		{"csv bom", CSV, "\uFEFFlabel,score\n1,0.5\n0,0.25\n"},
+		{"csv bom quoted header", CSV, "\uFEFF\"label\",\"score\"\n1,0.5\n0,0.25\n"},
+		{"csv no final newline", CSV, "score,label\n0.5,1\n0.25,0"},
+		{"jsonl", JSONL, `{"label": 1, "score": 0.5}` + "\n" + `{"score": "0.25", "label": "0"}` + "\n"},
+		{"jsonl blank lines and crlf", JSONL, "\r\n{\"label\": 1, \"score\": 0.5}\r\n\r\n  \n{\"label\": 0, \"score\": 0.25}"},
+		{"jsonl bom", JSONL, "\uFEFF{\"label\": 1, \"score\": 0.5}\n{\"label\": 0, \"score\": 0.25}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.content), Options{DisplayPath: "p", Format: tt.format, Columns: []string{"score", "label"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReaderValuesAndLines(t *testing.T) {
+	tests := []struct {
+		name      string
+		format    Format
+		content   string
+		want      [][]string
+		wantLines []int
+	}{
+		{
+			name:      "csv quoted comma and newline",
+			format:    CSV,
+			content:   "g,label\n\"a, b\",1\n\"two\nlines\",0\nc,1\n",
+			want:      [][]string{{"a, b", "1"}, {"two\nlines", "0"}, {"c", "1"}},
+			wantLines: []int{2, 3, 5},
+		},
+		{
+			name:      "jsonl scalar kinds",
+			format:    JSONL,
+			content:   `{"g": true, "label": 1.50}` + "\n\n" + `{"g": null, "label": -2e3}` + "\n" + `{"g": "x\u00e9", "label": false}`,
+			want:      [][]string{{"true", "1.50"}, {"", "-2e3"}, {"xé", "false"}},
+			wantLines: []int{1, 3, 4},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.content), Options{DisplayPath: "p", Format: tt.format, Columns: []string{"g", "label"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			values := make([]string, 2)
+			var got [][]string
+			var lines []int
+			for {
+				err := r.Next(values)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, append([]string(nil), values...))
+				lines = append(lines, r.Line())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantLines, lines); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReaderErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		format     Format
+		content    string
+		wantEmpty  bool
+		wantLine   int
+		wantColumn string
+		wantText   string
+	}{
+		{name: "csv empty", format: CSV, content: "", wantEmpty: true},
+		{name: "csv header only", format: CSV, content: "label,score\r\n", wantEmpty: true},
+		{name: "jsonl empty", format: JSONL, content: "\n\n", wantEmpty: true},
+		{name: "csv missing column", format: CSV, content: "label,prob\n1,0.5\n", wantLine: 1, wantColumn: "score",
+			wantText: `p.csv:1: column "score": column not found in the header, which has "label", "prob"`},
+		{name: "csv duplicate column", format: CSV, content: "label,score,score\n1,0.5,0.6\n", wantLine: 1, wantColumn: "score",
+			wantText: "more than once"},
+		{name: "csv short row", format: CSV, content: "label,score\n1,0.5\n1\n", wantLine: 3,
+			wantText: "the row has 1 fields but the header has 2"},
+		{name: "csv bare quote", format: CSV, content: "label,score\n1,0\"5\n", wantLine: 2, wantText: "bare \""},
+		{name: "csv unterminated quote", format: CSV, content: "label,score\n1,\"0.5\n2,3\n", wantLine: 3, wantText: "extraneous or missing \""},
+		{name: "jsonl invalid", format: JSONL, content: "{\"label\": 1, \"score\": 0.5}\n{\"label\": 1,\n", wantLine: 2, wantText: "invalid JSON"},
+		{name: "jsonl not object", format: JSONL, content: "[1, 0.5]\n", wantLine: 1, wantText: "not a JSON object"},
+		{name: "jsonl trailing data", format: JSONL, content: "{\"label\": 1, \"score\": 0.5} {}\n", wantLine: 1, wantText: "invalid JSON"},
+		{name: "jsonl object value", format: JSONL, content: "{\"label\": 1, \"score\": {\"p\": 0.5}}\n", wantLine: 1, wantColumn: "score",
+			wantText: "object or an array"},
+		{name: "jsonl array value", format: JSONL, content: "{\"label\": [1], \"score\": 0.5}\n", wantLine: 1, wantColumn: "label",
+			wantText: "object or an array"},
+		{name: "jsonl missing key", format: JSONL, content: "{\"label\": 1, \"score\": 0.5}\n\n{\"label\": 0}\n", wantLine: 3, wantColumn: "score",
+			wantText: "column not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := func() ([][]string, error) {
+				r, err := NewReader(strings.NewReader(tt.content), Options{DisplayPath: "p.csv", Format: tt.format, Columns: []string{"label", "score"}})
+				if err != nil {
+					return nil, err
+				}
+				return readAll(r)
+			}()
+			if tt.wantEmpty {
+				if !errors.Is(err, ErrEmpty) {
+					t.Fatalf("error = %v (rows %v), want ErrEmpty", err, rows)
+				}
+				if !strings.HasPrefix(err.Error(), "p.csv: ") {
+					t.Errorf("error %q does not name the file first", err)
+				}
+				return
+			}
+			var rowErr *RowError
+			if !errors.As(err, &rowErr) {
+				t.Fatalf("error = %v (rows %v), want a *RowError", err, rows)
+			}
+			if rowErr.Line != tt.wantLine || rowErr.Column != tt.wantColumn || rowErr.Path != "p.csv" {
+				t.Errorf("path, line, column = %q, %d, %q, want p.csv, %d, %q", rowErr.Path, rowErr.Line, rowErr.Column, tt.wantLine, tt.wantColumn)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+		})
+	}
+}
+
+func TestOpenFormatsAndDigest(t *testing.T) {
+	csvContent := "label,score\n1,0.5\n0,0.25\n"
+	jsonlContent := "{\"label\": 1, \"score\": 0.5}\n{\"label\": 0, \"score\": 0.25}\n"
+	var compressed bytes.Buffer
+	writer := gzip.NewWriter(&compressed)
+	writer.Write([]byte(jsonlContent))
+	writer.Close()
+
+	tests := []struct {
+		name    string
+		file    string
+		format  Format
+		content []byte
+	}{
+		{"csv by extension", "p.csv", "", []byte(csvContent)},
+		{"upper-case extension", "P.CSV", "", []byte(csvContent)},
+		{"ndjson", "p.ndjson", "", []byte(jsonlContent)},
+		{"jsonl gzip", "p.jsonl.gz", "", compressed.Bytes()},
+		{"explicit format, gzip without suffix", "predictions.data", JSONL, compressed.Bytes()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.file)
+			if err := os.WriteFile(path, tt.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path, Options{DisplayPath: tt.file, Format: tt.format, Columns: []string{"label"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			rows, err := readAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([][]string{{"1"}, {"0"}}, rows); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			digest, err := r.SHA256()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(tt.content)
+			if want := hex.EncodeToString(sum[:]); digest != want {
+				t.Errorf("SHA256 = %s, want %s", digest, want)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "p.csv.gz")
+	if err := os.WriteFile(plain, []byte("label\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unknown := filepath.Join(dir, "p.parquet")
+	if err := os.WriteFile(unknown, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{"missing file", filepath.Join(dir, "absent.csv"), "no such file"},
+		{"gz suffix on plain text", plain, "not gzip-compressed"},
+		{"unknown extension", unknown, "cannot tell the format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Open(tt.path, Options{Columns: []string{"label"}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for name, want := range map[string]Format{"csv": CSV, "CSV": CSV, "jsonl": JSONL, "ndjson": JSONL} {
+		got, err := ParseFormat(name)
+		if err != nil || got != want {
+			t.Errorf("ParseFormat(%q) = %q, %v, want %q", name, got, err, want)
+		}
+	}
+	if _, err := ParseFormat("tsv"); err == nil {
+		t.Error("ParseFormat(tsv) succeeded, want an error")
+	}
+}

@@ -1,0 +1,100 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// maxLineBytes bounds one JSON Lines record so that a file without newlines
+// cannot exhaust memory. Prediction rows are far smaller.
+const maxLineBytes = 16 << 20
+
+// jsonlSource reads one JSON object per line.
+type jsonlSource struct {
+	scanner *bufio.Scanner
+	path    string
+	columns []string
+	line    int
+	fields  map[string]json.RawMessage
+}
+
+func newJSONLSource(r io.Reader, path string, columns []string) *jsonlSource {
+	scanner := bufio.NewScanner(r)
+	scanner.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
+	return &jsonlSource{scanner: scanner, path: path, columns: columns}
+}
+
+func (s *jsonlSource) next(values []string) (int, error) {
+	for s.scanner.Scan() {
+		s.line++
+		text := bytes.TrimSpace(s.scanner.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if err := s.parse(text, values); err != nil {
+			return 0, err
+		}
+		return s.line, nil
+	}
+	if err := s.scanner.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return 0, &RowError{Path: s.path, Line: s.line + 1, Err: fmt.Errorf(
+				"the line is longer than %d bytes: put one JSON object per line", maxLineBytes)}
+		}
+		return 0, fmt.Errorf("reading %s: %w", s.path, err)
+	}
+	return 0, io.EOF
+}
+
+// parse decodes one line into values. Strings are returned as they are,
+// numbers as their JSON text, booleans as "true" or "false" and null as "".
+func (s *jsonlSource) parse(text []byte, values []string) error {
+	if text[0] != '{' {
+		return &RowError{Path: s.path, Line: s.line, Err: errors.New(
+			"the line is not a JSON object: write one object such as {\"label\": 1} per line")}
+	}
+	clear(s.fields)
+	if s.fields == nil {
+		s.fields = make(map[string]json.RawMessage, len(s.columns))
+	}
+	if err := json.Unmarshal(text, &s.fields); err != nil {
+		return &RowError{Path: s.path, Line: s.line, Err: fmt.Errorf(
+			"invalid JSON: %w: write one complete object per line", err)}
+	}
+
+	for i, column := range s.columns {
+		raw, ok := s.fields[column]
+		if !ok {
+			return &RowError{Path: s.path, Line: s.line, Column: column, Err: fmt.Errorf(
+				"%w in this object: add the key to every line or configure the right column name", ErrMissingColumn)}
+		}
+		value, err := scalar(raw)
+		if err != nil {
+			return &RowError{Path: s.path, Line: s.line, Column: column, Err: err}
+		}
+		values[i] = value
+	}
+	return nil
+}
+
+// scalar converts a JSON value that json.Unmarshal has already validated.
+func scalar(raw json.RawMessage) (string, error) {
+	switch raw[0] {
+	case '"':
+		var text string
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return "", fmt.Errorf("invalid JSON string: %w", err)
+		}
+		return text, nil
+	case '{', '[':
+		return "", errors.New("the value is an object or an array: give a string, a number or a boolean")
+	case 'n':
+		return "", nil
+	}
+	// A number, true or false: its JSON text is its value.
+	return string(raw), nil
+}

@@ -1,0 +1,250 @@
+package lineage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// copyBufferSize is the read size used while hashing. Each hashing worker
+// owns one buffer of this size.
+const copyBufferSize = 256 << 10
+
+// HashPath computes the digest record of the file or directory at rel.
+//
+// A relative rel is resolved against baseDir, normally the directory of the
+// configuration file. It may lead outside baseDir (for example
+// "../models/model.onnx") as long as it exists, and an absolute rel is used
+// as it is. The returned Entry records rel cleaned and slash-separated, so
+// relative paths keep lineage.json the same on every machine.
+//
+// Files are read once each, concurrently by at most GOMAXPROCS workers.
+// The walk stops at the first error and when ctx is cancelled.
+func HashPath(ctx context.Context, baseDir, rel string) (Entry, error) {
+	if rel == "" {
+		return Entry{}, errors.New("empty path: set the path in the configuration")
+	}
+	full := rel
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(baseDir, rel)
+	}
+	entry := Entry{Path: filepath.ToSlash(filepath.Clean(rel))}
+
+	// Stat follows a symbolic link given as the path itself.
+	info, err := os.Stat(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, fmt.Errorf("path %q (resolved to %s) does not exist; check the path in the configuration: %w", rel, full, err)
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("reading %q: %w", rel, err)
+	}
+
+	switch {
+	case info.Mode().IsRegular():
+		sum, size, err := hashFile(ctx, full, make([]byte, copyBufferSize))
+		if err != nil {
+			return Entry{}, fmt.Errorf("hashing %q: %w", rel, err)
+		}
+		entry.Type, entry.SHA256, entry.Size = TypeFile, sum, size
+	case info.IsDir():
+		files, err := hashTree(ctx, full)
+		if err != nil {
+			return Entry{}, fmt.Errorf("hashing directory %q: %w", rel, err)
+		}
+		entry.Type, entry.SHA256, entry.Files = TypeDirectory, ManifestDigest(files), files
+		for _, f := range files {
+			entry.Size += f.Size
+		}
+	default:
+		return Entry{}, fmt.Errorf("path %q is neither a regular file nor a directory (mode %s); point the configuration at a file or directory", rel, info.Mode().Type())
+	}
+	return entry, nil
+}
+
+// Manifest returns the manifest of files in the sha256sum output format,
+// one "<sha256 hex>  <path>\n" line per file, in the order given.
+func Manifest(files []File) []byte {
+	var b strings.Builder
+	for _, f := range files {
+		b.WriteString(f.SHA256)
+		b.WriteString("  ")
+		b.WriteString(f.Path)
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+// ManifestDigest returns the lowercase hex SHA-256 of [Manifest](files),
+// which is a directory's digest when files are sorted by path.
+func ManifestDigest(files []File) string {
+	sum := sha256.Sum256(Manifest(files))
+	return hex.EncodeToString(sum[:])
+}
+
+// treeFile is a regular file found by the walk: its manifest path and the
+// file to read, which differs for a symbolic link.
+type treeFile struct {
+	rel    string
+	source string
+}
+
+// hashTree walks root and hashes its regular files concurrently. It
+// returns them sorted by path.
+func hashTree(ctx context.Context, root string) ([]File, error) {
+	found, err := walkTree(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return nil, errors.New("the directory contains no regular file (directories and .git are not counted); check the path in the configuration")
+	}
+	slices.SortFunc(found, func(a, b treeFile) int { return strings.Compare(a.rel, b.rel) })
+
+	files := make([]File, len(found))
+	workers := min(runtime.GOMAXPROCS(0), len(found))
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			buf := make([]byte, copyBufferSize)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(found) {
+					return nil
+				}
+				sum, size, err := hashFile(gctx, found[i].source, buf)
+				if err != nil {
+					return fmt.Errorf("hashing %q: %w", found[i].rel, err)
+				}
+				files[i] = File{Path: found[i].rel, SHA256: sum, Size: size}
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// walkTree lists the files of the directory root under the rules of the
+// package documentation.
+func walkTree(ctx context.Context, root string) ([]treeFile, error) {
+	// Resolve root so that link targets can be compared with it.
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", root, err)
+	}
+
+	var found []treeFile
+	err = filepath.WalkDir(realRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if path == realRoot {
+			return nil
+		}
+		if d.Name() == ".git" {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+
+		rel, err := filepath.Rel(realRoot, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.ContainsAny(d.Name(), "\n\r\\") {
+			return fmt.Errorf("file name %q contains a newline, carriage return or backslash, which sha256sum would escape; rename it", rel)
+		}
+
+		switch mode := d.Type(); {
+		case mode.IsDir():
+			return nil
+		case mode.IsRegular():
+			found = append(found, treeFile{rel: rel, source: path})
+			return nil
+		case mode&fs.ModeSymlink != 0:
+			target, err := linkTarget(realRoot, path, rel)
+			if err != nil {
+				return err
+			}
+			found = append(found, treeFile{rel: rel, source: target})
+			return nil
+		default:
+			return fmt.Errorf("%q is not a regular file, directory or symbolic link (mode %s); remove it from the directory", rel, mode)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// linkTarget resolves the symbolic link at path and returns its target if
+// that is a regular file inside realRoot.
+func linkTarget(realRoot, path, rel string) (string, error) {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("symbolic link %q cannot be resolved; fix or remove it: %w", rel, err)
+	}
+	inside, err := filepath.Rel(realRoot, target)
+	if err != nil || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("symbolic link %q points outside the directory, to %s; replace it with the file or hash the target directory instead", rel, target)
+	}
+	info, err := os.Stat(target)
+	if err != nil {
+		return "", fmt.Errorf("symbolic link %q: %w", rel, err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("symbolic link %q points to %s, which is not a regular file; only links to files are followed", rel, filepath.ToSlash(inside))
+	}
+	return target, nil
+}
+
+// hashFile streams the file at path through SHA-256 using buf and returns
+// the hex digest and the number of bytes read.
+func hashFile(ctx context.Context, path string, buf []byte) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, contextReader{ctx: ctx, r: f}, buf)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// contextReader fails reads once ctx is done, so a large file stops being
+// hashed soon after cancellation.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

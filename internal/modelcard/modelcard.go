@@ -1,0 +1,157 @@
+// Package modelcard renders the model card (model-card.md and
+// model-card.json) and the one-page summary (summary.md) of a pack.
+//
+// Every value in them comes from the configuration, the metrics document,
+// the lineage record or the policy verdict; nothing is typed by hand. The
+// JSON card follows the structure of Google's Model Card Toolkit schema
+// (model details, model parameters, quantitative analysis, considerations)
+// with lowerCamelCase keys.
+package modelcard
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/auditpack/auditpack/internal/policy"
+)
+
+// Input is everything a card and a summary are made from.
+type Input struct {
+	Model Model
+	// Metrics is metrics.json as written to the pack.
+	Metrics []byte
+	// Lineage is lineage.json as written to the pack.
+	Lineage []byte
+	Verdict *policy.Verdict
+	// Signing describes how the attestations were signed, such as
+	// "signed with key 3f2a…" or "unsigned (--sign none)".
+	Signing string
+	// Tool names the tool and version that made the pack.
+	Tool string
+}
+
+// Model is the descriptive part of the configuration.
+type Model struct {
+	Name        string  `json:"name"`
+	Version     string  `json:"version,omitempty"`
+	Description string  `json:"description,omitempty"`
+	Owners      []Owner `json:"owners,omitempty"`
+	License     string  `json:"license,omitempty"`
+	IntendedUse string  `json:"intendedUse,omitempty"`
+	Limitations string  `json:"limitations,omitempty"`
+}
+
+// Owner is a person or team accountable for the model.
+type Owner struct {
+	Name    string `json:"name"`
+	Contact string `json:"contact,omitempty"`
+}
+
+// metricsDoc mirrors the parts of metrics.json the card shows.
+type metricsDoc struct {
+	Evaluations map[string]evaluation `json:"evaluations"`
+}
+
+type evaluation struct {
+	Name          string                 `json:"name"`
+	Task          string                 `json:"task"`
+	Source        source                 `json:"source"`
+	PositiveLabel string                 `json:"positiveLabel"`
+	Metrics       map[string]*float64    `json:"metrics"`
+	Undefined     map[string]string      `json:"undefined"`
+	Groups        map[string]groupColumn `json:"groups"`
+}
+
+type source struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Rows   int64  `json:"rows"`
+}
+
+type groupColumn struct {
+	Column    string                         `json:"column"`
+	Groups    map[string]map[string]*float64 `json:"groups"`
+	Undefined map[string]string              `json:"undefined"`
+	Fairness  map[string]json.RawMessage     `json:"fairness"`
+}
+
+// lineageDoc mirrors the parts of lineage.json the card shows.
+type lineageDoc struct {
+	Artifacts  []lineageEntry `json:"artifacts"`
+	Datasets   []lineageEntry `json:"datasets"`
+	Repository *struct {
+		Commit string `json:"commit"`
+		Remote string `json:"remote"`
+		Dirty  bool   `json:"dirty"`
+	} `json:"repository"`
+}
+
+type lineageEntry struct {
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Path    string `json:"path"`
+	Type    string `json:"type"`
+	SHA256  string `json:"sha256"`
+	Size    int64  `json:"size"`
+	Source  string `json:"source"`
+	License string `json:"license"`
+}
+
+// decoded holds Input's documents parsed once for all renderers.
+type decoded struct {
+	in      Input
+	metrics metricsDoc
+	lineage lineageDoc
+	// names lists the evaluations in sorted order.
+	names []string
+}
+
+func decode(in Input) (*decoded, error) {
+	d := &decoded{in: in}
+	if err := json.Unmarshal(in.Metrics, &d.metrics); err != nil {
+		return nil, fmt.Errorf("decoding metrics document: %w", err)
+	}
+	if err := json.Unmarshal(in.Lineage, &d.lineage); err != nil {
+		return nil, fmt.Errorf("decoding lineage document: %w", err)
+	}
+	d.names = slices.Sorted(maps.Keys(d.metrics.Evaluations))
+	return d, nil
+}
+
+// headline lists the overall metrics shown in cards and summaries, in order.
+var headline = []struct{ key, label string }{
+	{"accuracy", "Accuracy"},
+	{"balancedAccuracy", "Balanced accuracy"},
+	{"precision", "Precision"},
+	{"recall", "Recall (TPR)"},
+	{"specificity", "Specificity"},
+	{"fpr", "False positive rate"},
+	{"fnr", "False negative rate"},
+	{"f1", "F1"},
+	{"rocAuc", "ROC AUC"},
+	{"brierScore", "Brier score"},
+}
+
+// groupMetrics lists the per-group metrics shown in the card, in order.
+var groupMetrics = []struct{ key, label string }{
+	{"count", "Count"},
+	{"baseRate", "Base rate"},
+	{"selectionRate", "Selection rate"},
+	{"tpr", "TPR"},
+	{"fpr", "FPR"},
+	{"fnr", "FNR"},
+	{"precision", "Precision"},
+	{"accuracy", "Accuracy"},
+}
+
+// fairnessMetrics lists the cross-group measures shown, in order.
+var fairnessMetrics = []struct{ key, label string }{
+	{"demographicParityDifference", "Demographic parity difference"},
+	{"demographicParityRatio", "Demographic parity ratio"},
+	{"equalizedOddsDifference", "Equalized odds difference"},
+	{"equalizedOddsRatio", "Equalized odds ratio"},
+	{"disparateImpactRatio", "Disparate impact ratio"},
+	{"fourFifthsRule", "Four-fifths rule holds"},
+}

@@ -1,0 +1,231 @@
+package pack
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+)
+
+// gzipLevel is the fixed compression level of pack archives. The same
+// level and the same Go compress/flate implementation give the same bytes.
+const gzipLevel = gzip.BestCompression
+
+// writeArchive writes the deterministic tar.gz of a pack to w: every entry
+// under the top-level directory top, directories and files sorted by name,
+// fixed modes and owners, and index.CreatedAt as every modification time.
+// read returns the content of a file of the pack, including index.json.
+func writeArchive(w io.Writer, top string, index *Index, read func(name string) ([]byte, error)) error {
+	// The entry names: the top-level directory, every parent directory of
+	// a file, and the files. A directory name ends in "/", so that it sorts
+	// before its own entries.
+	names := []string{top + "/", top + "/" + IndexName}
+	dirs := map[string]bool{}
+	for _, f := range index.Files {
+		names = append(names, top+"/"+f.Path)
+		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	for dir := range dirs {
+		names = append(names, top+"/"+dir+"/")
+	}
+	slices.Sort(names)
+
+	gz, err := gzip.NewWriterLevel(w, gzipLevel)
+	if err != nil {
+		return err
+	}
+	// The gzip header keeps its zero values: no name, no comment and a
+	// zero modification time.
+	tw := tar.NewWriter(gz)
+	for _, name := range names {
+		header := &tar.Header{
+			Name:    name,
+			ModTime: index.CreatedAt,
+			Format:  tar.FormatPAX,
+		}
+		var data []byte
+		if strings.HasSuffix(name, "/") {
+			header.Typeflag = tar.TypeDir
+			header.Mode = 0o755
+		} else {
+			data, err = read(strings.TrimPrefix(name, top+"/"))
+			if err != nil {
+				return err
+			}
+			header.Typeflag = tar.TypeReg
+			header.Mode = 0o644
+			header.Size = int64(len(data))
+		}
+		if err := tw.WriteHeader(header); err != nil {
+			return fmt.Errorf("writing archive entry %q: %w", name, err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			return fmt.Errorf("writing archive entry %q: %w", name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+// Limits bounds what reading an archive may cost, against decompression
+// bombs and archives with very many entries.
+type Limits struct {
+	// MaxEntries is the maximum number of archive entries, directories
+	// included. Zero means DefaultMaxEntries.
+	MaxEntries int
+
+	// MaxBytes is the maximum total size of the archive's files after
+	// decompression. Zero means DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// The limits [Open] applies. A pack holds JSON, Markdown and signatures,
+// so these leave room for far larger packs than the tool writes.
+const (
+	DefaultMaxEntries = 10_000
+	DefaultMaxBytes   = 512 << 20
+)
+
+// maxTrailingBytes is how much data after the end-of-archive marker is
+// read and discarded, to check the gzip checksum; GNU tar pads archives to
+// 10 KiB records, and more is rejected.
+const maxTrailingBytes = 1 << 20
+
+// readArchive reads a tar.gz pack from r into memory. It returns the
+// top-level directory name and the regular files by path relative to it,
+// and rejects every entry that could write outside that directory on
+// extraction, or that a pack never contains.
+func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) {
+	if limits.MaxEntries <= 0 {
+		limits.MaxEntries = DefaultMaxEntries
+	}
+	if limits.MaxBytes <= 0 {
+		limits.MaxBytes = DefaultMaxBytes
+	}
+
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: not a gzip stream: %w", ErrInvalidPack, err)
+	}
+	gz.Multistream(false)
+	tr := tar.NewReader(gz)
+
+	var (
+		top     string
+		files   = map[string][]byte{}
+		entries = map[string]bool{} // every entry name below top, true for directories
+		parents = map[string]bool{} // every directory some entry lies in
+		total   int64
+	)
+	for count := 1; ; count++ {
+		header, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: reading archive entry %d: %w", ErrInvalidPack, count, err)
+		}
+		if count > limits.MaxEntries {
+			return "", nil, fmt.Errorf("%w: the archive has more than %d entries", ErrInvalidPack, limits.MaxEntries)
+		}
+
+		// Check the entry's type and name.
+		var isDir bool
+		switch header.Typeflag {
+		case tar.TypeReg:
+		case tar.TypeDir:
+			isDir = true
+		default:
+			return "", nil, fmt.Errorf("%w: archive entry %q is a %s; a pack contains only regular files and directories", ErrInvalidPack, header.Name, typeName(header.Typeflag))
+		}
+		name := header.Name
+		if isDir {
+			name = strings.TrimSuffix(name, "/")
+		}
+		if err := ValidatePath(name); err != nil {
+			return "", nil, fmt.Errorf("%w: archive entry: %w", ErrInvalidPack, err)
+		}
+		first, rel, _ := strings.Cut(name, "/")
+		if top == "" {
+			top = first
+		}
+		if first != top || (rel == "" && !isDir) {
+			return "", nil, fmt.Errorf("%w: archive entry %q is outside the top-level directory %q", ErrInvalidPack, header.Name, top+"/")
+		}
+
+		// Reject duplicates and a file that is also a directory.
+		if _, ok := entries[name]; ok {
+			return "", nil, fmt.Errorf("%w: archive entry %q appears twice", ErrInvalidPack, header.Name)
+		}
+		if !isDir && parents[name] {
+			return "", nil, fmt.Errorf("%w: archive entry %q is a file, but other entries lie inside it", ErrInvalidPack, header.Name)
+		}
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if isDirEntry, ok := entries[dir]; ok && !isDirEntry {
+				return "", nil, fmt.Errorf("%w: archive entry %q lies inside %q, which is a file", ErrInvalidPack, header.Name, dir)
+			}
+			parents[dir] = true
+		}
+		entries[name] = isDir
+		if isDir {
+			continue
+		}
+
+		// Read the content within the size budget.
+		if header.Size < 0 || header.Size > limits.MaxBytes-total {
+			return "", nil, fmt.Errorf("%w: the archive's files exceed %d bytes in total (at entry %q)", ErrInvalidPack, limits.MaxBytes, header.Name)
+		}
+		total += header.Size
+		// ReadAll grows the buffer as data arrives, so a header claiming a
+		// large size does not allocate it up front.
+		data, err := io.ReadAll(io.LimitReader(tr, header.Size))
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: reading archive entry %q: %w", ErrInvalidPack, header.Name, err)
+		}
+		if int64(len(data)) != header.Size {
+			return "", nil, fmt.Errorf("%w: archive entry %q is truncated", ErrInvalidPack, header.Name)
+		}
+		files[rel] = data
+	}
+	if top == "" {
+		return "", nil, fmt.Errorf("%w: the archive is empty", ErrInvalidPack)
+	}
+
+	// Read to the end of the gzip stream so that its checksum is checked.
+	n, err := io.Copy(io.Discard, io.LimitReader(gz, maxTrailingBytes+1))
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: reading the end of the archive: %w", ErrInvalidPack, err)
+	}
+	if n > maxTrailingBytes {
+		return "", nil, fmt.Errorf("%w: more than %d bytes follow the end of the archive", ErrInvalidPack, maxTrailingBytes)
+	}
+	return top, files, nil
+}
+
+// typeName names a tar entry type for error messages.
+func typeName(flag byte) string {
+	switch flag {
+	case tar.TypeSymlink:
+		return "symbolic link"
+	case tar.TypeLink:
+		return "hard link"
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	case tar.TypeFifo:
+		return "named pipe"
+	case tar.TypeGNUSparse:
+		return "sparse file"
+	default:
+		return fmt.Sprintf("entry of type %q", flag)
+	}
+}

@@ -1,0 +1,223 @@
+package pack
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Pack is a pack opened for reading, from a directory or an archive.
+type Pack struct {
+	// Name is the pack directory's base name, or the top-level directory
+	// of an archive.
+	Name string
+
+	// Index is the parsed and validated index.json. Its digests are not
+	// yet compared with the files: call Verify for that.
+	Index *Index
+
+	dir   string            // the pack directory, when opened from one
+	files map[string][]byte // the archive's files, when opened from one
+}
+
+// Open reads the pack at path, which is a pack directory or its .tar.gz
+// archive. An archive is read into memory within the default [Limits].
+// Open checks that index.json parses and is valid, but not the digests.
+// Errors about the pack's content wrap [ErrInvalidPack].
+func Open(ctx context.Context, path string) (*Pack, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening pack: %w", err)
+	}
+	if info.IsDir() {
+		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: path}
+		if err := p.readIndex(); err != nil {
+			return nil, fmt.Errorf("opening pack %s: %w", path, err)
+		}
+		return p, nil
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening pack: %w", err)
+	}
+	defer f.Close()
+	p, err := OpenArchive(ctx, f, Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("opening pack %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// OpenArchive reads a pack from the tar.gz stream r within limits. It
+// rejects absolute names, ".." elements, links, devices and other special
+// entries, duplicate entries, entries outside a single top-level
+// directory, and archives beyond limits.
+func OpenArchive(ctx context.Context, r io.Reader, limits Limits) (*Pack, error) {
+	top, files, err := readArchive(contextReader{ctx: ctx, r: r}, limits)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// The archive reader saw a failed read, not a malformed archive.
+		return nil, ctxErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Pack{Name: top, files: files}
+	if err := p.readIndex(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Pack) readIndex() error {
+	data, err := p.ReadFile(IndexName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s is missing", ErrInvalidPack, IndexName)
+	}
+	if err != nil {
+		return err
+	}
+	var index Index
+	if err := json.Unmarshal(data, &index); err != nil {
+		return fmt.Errorf("%w: parsing %s: %w", ErrInvalidPack, IndexName, err)
+	}
+	if err := validateIndex(&index); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidPack, IndexName, err)
+	}
+	p.Index = &index
+	return nil
+}
+
+// ReadFile returns the content of the file name of the pack, given as a
+// slash-separated path relative to the pack's root. It reads any file
+// present, listed in the index or not, and does not check its digest. In a
+// pack directory, symbolic links that lead outside it are not followed.
+func (p *Pack) ReadFile(name string) ([]byte, error) {
+	if err := ValidatePath(name); err != nil {
+		return nil, fmt.Errorf("reading from pack: %w", err)
+	}
+	if p.files != nil {
+		data, ok := p.files[name]
+		if !ok {
+			return nil, fmt.Errorf("reading %q from pack %s: %w", name, p.Name, fs.ErrNotExist)
+		}
+		return data, nil
+	}
+
+	root, err := os.OpenRoot(p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening pack %s: %w", p.dir, err)
+	}
+	defer root.Close()
+	data, err := root.ReadFile(filepath.FromSlash(name))
+	if err != nil {
+		return nil, fmt.Errorf("reading %q from pack %s: %w", name, p.dir, err)
+	}
+	return data, nil
+}
+
+// present lists the pack's regular files other than index.json, sorted.
+func (p *Pack) present(ctx context.Context) ([]string, error) {
+	var names []string
+	if p.files != nil {
+		for name := range p.files {
+			if name != IndexName {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		return names, nil
+	}
+
+	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(p.dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			return nil
+		case !d.Type().IsRegular():
+			return fmt.Errorf("%w: %q is a %s; a pack contains only regular files and directories", ErrInvalidPack, rel, modeName(d.Type()))
+		case rel != IndexName:
+			names = append(names, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing pack %s: %w", p.dir, err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// digest returns the SHA-256 and size of a file of the pack.
+func (p *Pack) digest(ctx context.Context, name string) (string, int64, error) {
+	h := sha256.New()
+	var n int64
+	if p.files != nil {
+		data := p.files[name]
+		h.Write(data)
+		n = int64(len(data))
+	} else {
+		root, err := os.OpenRoot(p.dir)
+		if err != nil {
+			return "", 0, err
+		}
+		defer root.Close()
+		f, err := root.Open(filepath.FromSlash(name))
+		if err != nil {
+			return "", 0, err
+		}
+		defer f.Close()
+		if n, err = io.Copy(h, contextReader{ctx: ctx, r: f}); err != nil {
+			return "", 0, fmt.Errorf("reading %q: %w", name, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// modeName names the type of a file that is not regular, for error
+// messages.
+func modeName(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case mode&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "socket"
+	case mode&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return fmt.Sprintf("special file (mode %s)", mode)
+	}
+}
+
+// contextReader fails reads once ctx is done.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}

@@ -1,0 +1,262 @@
+package policy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/auditpack/auditpack/internal/strictyaml"
+)
+
+// Outcome of one rule on one metric, and of a whole verdict.
+type Outcome string
+
+// Outcomes. A verdict is OutcomeFail when any blocking rule failed,
+// OutcomeWarn when only warning rules failed, and OutcomePass otherwise.
+const (
+	OutcomePass Outcome = "pass"
+	OutcomeWarn Outcome = "warn"
+	OutcomeFail Outcome = "fail"
+)
+
+// Verdict is the result of evaluating every rule; it is written to
+// policy.json.
+type Verdict struct {
+	Result   Outcome  `json:"result"`
+	Policies []File   `json:"policies"`
+	Counts   Counts   `json:"counts"`
+	Results  []Result `json:"results"`
+}
+
+// Counts tallies the results of a verdict.
+type Counts struct {
+	Passed int `json:"passed"`
+	Warned int `json:"warned"`
+	Failed int `json:"failed"`
+}
+
+// Result is one rule applied to one concrete metric path.
+type Result struct {
+	RuleID      string   `json:"ruleId"`
+	Description string   `json:"description,omitempty"`
+	Policy      string   `json:"policy"`
+	Metric      string   `json:"metric"`
+	Severity    Severity `json:"severity"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	// Value is the measured value; nil when the metric is undefined.
+	Value   *float64 `json:"value"`
+	Outcome Outcome  `json:"outcome"`
+	// Message explains the outcome in one sentence.
+	Message string `json:"message"`
+}
+
+// Blocking reports whether the result is a failed blocking rule.
+func (r Result) Blocking() bool { return r.Outcome == OutcomeFail }
+
+// Evaluate applies every rule of files to metrics, the metrics document as
+// JSON. A rule whose path names a key that does not exist is an error,
+// because a typo must never pass silently. A "*" segment that expands over
+// an empty map gives no results for that rule.
+func Evaluate(metrics []byte, files []File) (*Verdict, error) {
+	var tree any
+	if err := json.Unmarshal(metrics, &tree); err != nil {
+		return nil, fmt.Errorf("decoding metrics document: %w", err)
+	}
+
+	v := &Verdict{Result: OutcomePass, Policies: files, Results: []Result{}}
+	var errs []error
+	for _, f := range files {
+		for _, rule := range f.Rules {
+			matches, err := resolve(tree, strings.Split(rule.Metric, "."))
+			if err != nil {
+				errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.line, Key: "metric",
+					Msg: fmt.Sprintf("rule %s: metric path %q: %v", rule.ID, rule.Metric, err)})
+				continue
+			}
+			for _, m := range matches {
+				r, err := apply(rule, m)
+				if err != nil {
+					errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.line, Key: "metric",
+						Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
+					continue
+				}
+				v.Results = append(v.Results, r)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	for _, r := range v.Results {
+		switch r.Outcome {
+		case OutcomePass:
+			v.Counts.Passed++
+		case OutcomeWarn:
+			v.Counts.Warned++
+		case OutcomeFail:
+			v.Counts.Failed++
+		}
+	}
+	switch {
+	case v.Counts.Failed > 0:
+		v.Result = OutcomeFail
+	case v.Counts.Warned > 0:
+		v.Result = OutcomeWarn
+	}
+	return v, nil
+}
+
+// match is one concrete metric path with its value and, for a null value,
+// the reason the metrics document gives.
+type match struct {
+	path      []string
+	value     any
+	undefined string
+}
+
+// resolve expands path against tree. ancestors carry the maps passed on the
+// way down, so that the reason for a null value can be found in the nearest
+// "undefined" map.
+func resolve(tree any, path []string) ([]match, error) {
+	var out []match
+	var walk func(node any, i int, seen []string, ancestors []map[string]any) error
+	walk = func(node any, i int, seen []string, ancestors []map[string]any) error {
+		if i == len(path) {
+			m := match{path: slices.Clone(seen), value: node}
+			if node == nil {
+				m.undefined = undefinedReason(ancestors, seen)
+			}
+			out = append(out, m)
+			return nil
+		}
+		obj, ok := node.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s is not a map, so it has no key %q", strings.Join(seen, "."), path[i])
+		}
+		ancestors = append(ancestors, obj)
+		if path[i] == "*" {
+			for _, k := range slices.Sorted(maps.Keys(obj)) {
+				if err := walk(obj[k], i+1, append(seen, k), ancestors); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		child, ok := obj[path[i]]
+		if !ok {
+			where := strings.Join(seen, ".")
+			if where == "" {
+				where = "the metrics document"
+			}
+			return fmt.Errorf("%s has no key %q; it has %s", where, path[i], strings.Join(slices.Sorted(maps.Keys(obj)), ", "))
+		}
+		return walk(child, i+1, append(seen, path[i]), ancestors)
+	}
+	if err := walk(tree, 0, nil, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// undefinedReason looks for the reason of a null metric in the "undefined"
+// maps of its ancestors, nearest first. ancestors[i] is the map reached after
+// the first i segments of seen. A reason is keyed by the path below the map
+// that holds it, with or without the container that follows: both
+// {"undefined": {"rocAuc": …}} beside "metrics" and
+// {"undefined": {"fairness.equalizedOddsRatio": …}} are found.
+func undefinedReason(ancestors []map[string]any, seen []string) string {
+	for i := len(ancestors) - 1; i >= 0; i-- {
+		reasons, ok := ancestors[i]["undefined"].(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, rel := range [][]string{seen[i:], seen[min(i+1, len(seen)):]} {
+			if r, ok := reasons[strings.Join(rel, ".")].(string); ok {
+				return r
+			}
+		}
+	}
+	return "the metrics document gives no value"
+}
+
+func apply(rule Rule, m match) (Result, error) {
+	r := Result{
+		RuleID:      rule.ID,
+		Description: rule.Description,
+		Policy:      rule.file,
+		Metric:      strings.Join(m.path, "."),
+		Severity:    rule.Severity,
+		Min:         rule.Min,
+		Max:         rule.Max,
+	}
+	failed := OutcomeFail
+	if rule.Severity == SeverityWarn {
+		failed = OutcomeWarn
+	}
+
+	switch val := m.value.(type) {
+	case nil:
+		r.Outcome = failed
+		r.Message = fmt.Sprintf("%s is undefined (%s), so the rule cannot be shown to hold", r.Metric, m.undefined)
+		return r, nil
+	case float64:
+		r.Value = &val
+	default:
+		return r, fmt.Errorf("metric path %q resolves to %s, not a number", r.Metric, describe(val))
+	}
+
+	value := *r.Value
+	switch {
+	case rule.Min != nil && value < *rule.Min:
+		r.Outcome = failed
+		r.Message = fmt.Sprintf("%s is %s, below the minimum %s", r.Metric, Format(value), Format(*rule.Min))
+	case rule.Max != nil && value > *rule.Max:
+		r.Outcome = failed
+		r.Message = fmt.Sprintf("%s is %s, above the maximum %s", r.Metric, Format(value), Format(*rule.Max))
+	default:
+		r.Outcome = OutcomePass
+		r.Message = fmt.Sprintf("%s is %s, within %s", r.Metric, Format(value), bounds(rule.Min, rule.Max))
+	}
+	return r, nil
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a map"
+	case []any:
+		return "a list"
+	case bool:
+		return "true or false"
+	case string:
+		return "a string"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func bounds(lo, hi *float64) string {
+	switch {
+	case lo != nil && hi != nil:
+		return fmt.Sprintf("[%s, %s]", Format(*lo), Format(*hi))
+	case lo != nil:
+		return "the minimum " + Format(*lo)
+	default:
+		return "the maximum " + Format(*hi)
+	}
+}
+
+// Format renders a metric value for people: six significant digits, so that
+// a value just below a threshold never prints as the threshold itself.
+func Format(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 6, 64)
+	if strings.ContainsRune(s, 'e') {
+		s = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return s
+}

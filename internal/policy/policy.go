@@ -1,0 +1,186 @@
+// Package policy loads policy files and evaluates their rules against the
+// metrics document of a pack.
+//
+// A policy file is YAML:
+//
+//	rules:
+//	  - id: accuracy-floor
+//	    description: Accuracy on the held-out set is at least 0.7.
+//	    metric: evaluations.*.metrics.accuracy
+//	    min: 0.7
+//	    severity: block
+//
+// A rule's metric is a dotted path into metrics.json; a "*" segment matches
+// every key of a map. A failed rule is a finding, not an error: errors are
+// reserved for policies that cannot be evaluated at all, such as a metric
+// path that names a key the metrics document does not have.
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/auditpack/auditpack/internal/strictyaml"
+)
+
+// Severity says whether a failed rule blocks.
+type Severity string
+
+// Severities a rule may have.
+const (
+	SeverityBlock Severity = "block"
+	SeverityWarn  Severity = "warn"
+)
+
+// BuiltinPrefix marks a policy reference that names a preset shipped with
+// auditpack, such as "builtin:default".
+const BuiltinPrefix = "builtin:"
+
+// File is one loaded policy file.
+type File struct {
+	// Path is the file as referenced in the configuration, such as
+	// "policies/default.yaml" or "builtin:default".
+	Path string `json:"path"`
+	// SHA256 is the hex digest of the file's bytes.
+	SHA256 string `json:"sha256"`
+	Rules  []Rule `json:"-"`
+}
+
+// Rule is one threshold on a metric path.
+type Rule struct {
+	ID          string   `yaml:"id" json:"id"`
+	Description string   `yaml:"description" json:"description,omitempty"`
+	Metric      string   `yaml:"metric" json:"metric"`
+	Min         *float64 `yaml:"min" json:"min,omitempty"`
+	Max         *float64 `yaml:"max" json:"max,omitempty"`
+	Severity    Severity `yaml:"severity" json:"severity"`
+
+	// file and line locate the rule for messages.
+	file string
+	line int
+}
+
+type fileSchema struct {
+	Rules []Rule `yaml:"rules"`
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// Load reads the policy files refs. A ref is a path (resolved with resolve)
+// or BuiltinPrefix followed by the name of a preset in builtins. Rule ids
+// must be unique across all files.
+func Load(refs []string, resolve func(string) string, builtins fs.FS) ([]File, error) {
+	var files []File
+	var errs []error
+	ids := map[string]string{}
+	for _, ref := range refs {
+		data, err := read(ref, resolve, builtins)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f, err := Parse(ref, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, r := range f.Rules {
+			if prev, ok := ids[r.ID]; ok {
+				errs = append(errs, &strictyaml.Error{File: ref, Line: r.line, Key: "rules",
+					Msg: fmt.Sprintf("rule id %q is already used in %s; rule ids must be unique across policy files", r.ID, prev)})
+			}
+			ids[r.ID] = ref
+		}
+		files = append(files, *f)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func read(ref string, resolve func(string) string, builtins fs.FS) ([]byte, error) {
+	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
+		data, err := fs.ReadFile(builtins, name+".yaml")
+		if err != nil {
+			return nil, &strictyaml.Error{File: ref, Msg: fmt.Sprintf("no built-in policy named %q; see docs/policies.md for the presets", name)}
+		}
+		return data, nil
+	}
+	data, err := os.ReadFile(resolve(ref))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, &strictyaml.Error{File: ref, Msg: "policy file not found; paths in policies are relative to the configuration file"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading policy %q: %w", ref, err)
+	}
+	return data, nil
+}
+
+// Parse parses and validates one policy file; ref names it in messages.
+func Parse(ref string, data []byte) (*File, error) {
+	var schema fileSchema
+	doc, err := strictyaml.Decode(ref, data, &schema)
+	if err != nil {
+		return nil, err
+	}
+
+	var errs []error
+	if len(schema.Rules) == 0 {
+		errs = append(errs, doc.Errorf("rules", "required: list at least one rule"))
+	}
+	ids := map[string]bool{}
+	for i := range schema.Rules {
+		r := &schema.Rules[i]
+		key := fmt.Sprintf("rules[%d]", i)
+		r.file, r.line = ref, doc.Line(key)
+		switch {
+		case r.ID == "":
+			errs = append(errs, doc.Errorf(key+".id", "required: give the rule a short id such as accuracy-floor"))
+		case !idRE.MatchString(r.ID):
+			errs = append(errs, doc.Errorf(key+".id", "%q is not a valid id: use lower-case letters, digits, '.', '-' and '_'", r.ID))
+		case ids[r.ID]:
+			errs = append(errs, doc.Errorf(key+".id", "duplicate rule id %q", r.ID))
+		}
+		ids[r.ID] = true
+		if r.Metric == "" {
+			errs = append(errs, doc.Errorf(key+".metric", "required: a metric path such as evaluations.*.metrics.accuracy"))
+		} else if err := checkPath(r.Metric); err != nil {
+			errs = append(errs, doc.Errorf(key+".metric", "%v", err))
+		}
+		if r.Min == nil && r.Max == nil {
+			errs = append(errs, doc.Errorf(key, "set min, max or both"))
+		}
+		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
+			errs = append(errs, doc.Errorf(key+".min", "min %v is greater than max %v", *r.Min, *r.Max))
+		}
+		switch r.Severity {
+		case SeverityBlock, SeverityWarn:
+		case "":
+			errs = append(errs, doc.Errorf(key+".severity", "required: %q or %q", SeverityBlock, SeverityWarn))
+		default:
+			errs = append(errs, doc.Errorf(key+".severity", "must be %q or %q, got %q", SeverityBlock, SeverityWarn, r.Severity))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	sum := sha256.Sum256(data)
+	return &File{Path: ref, SHA256: hex.EncodeToString(sum[:]), Rules: schema.Rules}, nil
+}
+
+func checkPath(p string) error {
+	for seg := range strings.SplitSeq(p, ".") {
+		if seg == "" {
+			return fmt.Errorf("metric path %q has an empty segment", p)
+		}
+	}
+	return nil
+}

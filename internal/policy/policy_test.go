@@ -1,0 +1,219 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// metricsDoc is a small metrics document in the shape of metrics.json.
+const metricsDoc = `{
+  "evaluations": {
+    "holdout": {
+      "metrics": {"accuracy": 0.72, "rocAuc": null, "fnr": 0.31},
+      "undefined": {"rocAuc": "no score column"},
+      "groups": {
+        "race": {"fairness": {"disparateImpactRatio": 0.61, "equalizedOddsRatio": null},
+                 "undefined": {"fairness.equalizedOddsRatio": "a group has no positives"}},
+        "sex": {"fairness": {"disparateImpactRatio": 0.9, "equalizedOddsRatio": 0.8}}
+      }
+    },
+    "nogroups": {"metrics": {"accuracy": 0.5}, "groups": {}}
+  }
+}`
+
+func ptr(v float64) *float64 { return &v }
+
+func mustParse(t *testing.T, yaml string) File {
+	t.Helper()
+	f, err := Parse("p.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return *f
+}
+
+func TestEvaluate(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy string
+		want   []Result
+		result Outcome
+	}{
+		{
+			name:   "min passes and fails per evaluation",
+			policy: "rules:\n  - {id: acc, metric: evaluations.*.metrics.accuracy, min: 0.7, severity: block}\n",
+			want: []Result{
+				{RuleID: "acc", Metric: "evaluations.holdout.metrics.accuracy", Severity: SeverityBlock, Min: ptr(0.7), Value: ptr(0.72), Outcome: OutcomePass},
+				{RuleID: "acc", Metric: "evaluations.nogroups.metrics.accuracy", Severity: SeverityBlock, Min: ptr(0.7), Value: ptr(0.5), Outcome: OutcomeFail},
+			},
+			result: OutcomeFail,
+		},
+		{
+			name:   "warn severity never fails",
+			policy: "rules:\n  - {id: dir, metric: evaluations.*.groups.*.fairness.disparateImpactRatio, min: 0.8, severity: warn}\n",
+			want: []Result{
+				{RuleID: "dir", Metric: "evaluations.holdout.groups.race.fairness.disparateImpactRatio", Severity: SeverityWarn, Min: ptr(0.8), Value: ptr(0.61), Outcome: OutcomeWarn},
+				{RuleID: "dir", Metric: "evaluations.holdout.groups.sex.fairness.disparateImpactRatio", Severity: SeverityWarn, Min: ptr(0.8), Value: ptr(0.9), Outcome: OutcomePass},
+			},
+			result: OutcomeWarn,
+		},
+		{
+			name:   "max bound inclusive",
+			policy: "rules:\n  - {id: fnr, metric: evaluations.holdout.metrics.fnr, max: 0.31, severity: block}\n",
+			want: []Result{
+				{RuleID: "fnr", Metric: "evaluations.holdout.metrics.fnr", Severity: SeverityBlock, Max: ptr(0.31), Value: ptr(0.31), Outcome: OutcomePass},
+			},
+			result: OutcomePass,
+		},
+		{
+			name:   "undefined metric fails with reason",
+			policy: "rules:\n  - {id: auc, metric: evaluations.holdout.metrics.rocAuc, min: 0.6, severity: block}\n",
+			want: []Result{
+				{RuleID: "auc", Metric: "evaluations.holdout.metrics.rocAuc", Severity: SeverityBlock, Min: ptr(0.6), Outcome: OutcomeFail},
+			},
+			result: OutcomeFail,
+		},
+		{
+			name:   "nested undefined reason",
+			policy: "rules:\n  - {id: eo, metric: evaluations.holdout.groups.race.fairness.equalizedOddsRatio, min: 0.6, severity: warn}\n",
+			want: []Result{
+				{RuleID: "eo", Metric: "evaluations.holdout.groups.race.fairness.equalizedOddsRatio", Severity: SeverityWarn, Min: ptr(0.6), Outcome: OutcomeWarn},
+			},
+			result: OutcomeWarn,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := Evaluate([]byte(metricsDoc), []File{mustParse(t, tt.policy)})
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			ignore := cmpopts.IgnoreFields(Result{}, "Message", "Policy")
+			if diff := cmp.Diff(tt.want, v.Results, ignore); diff != "" {
+				t.Errorf("results mismatch (-want +got):\n%s", diff)
+			}
+			if v.Result != tt.result {
+				t.Errorf("verdict = %s, want %s", v.Result, tt.result)
+			}
+		})
+	}
+}
+
+func TestEvaluateMessages(t *testing.T) {
+	v, err := Evaluate([]byte(metricsDoc), []File{mustParse(t, `rules:
+  - {id: auc, metric: evaluations.holdout.metrics.rocAuc, min: 0.6, severity: block}
+  - {id: eo, metric: evaluations.holdout.groups.race.fairness.equalizedOddsRatio, min: 0.6, severity: warn}
+  - {id: acc, metric: evaluations.nogroups.metrics.accuracy, min: 0.7, severity: block}
+`)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	want := []string{
+		"evaluations.holdout.metrics.rocAuc is undefined (no score column), so the rule cannot be shown to hold",
+		"evaluations.holdout.groups.race.fairness.equalizedOddsRatio is undefined (a group has no positives), so the rule cannot be shown to hold",
+		"evaluations.nogroups.metrics.accuracy is 0.5, below the minimum 0.7",
+	}
+	for i, w := range want {
+		if got := v.Results[i].Message; got != w {
+			t.Errorf("message %d = %q, want %q", i, got, w)
+		}
+	}
+	if v.Counts != (Counts{Passed: 0, Warned: 1, Failed: 2}) {
+		t.Errorf("counts = %+v", v.Counts)
+	}
+}
+
+func TestEvaluatePathErrors(t *testing.T) {
+	tests := []struct {
+		name, metric, want string
+	}{
+		{"typo in leaf", "evaluations.*.metrics.acuracy", `evaluations.holdout.metrics has no key "acuracy"; it has accuracy, fnr, rocAuc`},
+		{"unknown evaluation", "evaluations.test.metrics.accuracy", `evaluations has no key "test"`},
+		{"unknown root", "metrics.accuracy", `the metrics document has no key "metrics"`},
+		{"not a number", "evaluations.holdout.metrics", "resolves to a map, not a number"},
+		{"through a number", "evaluations.holdout.metrics.accuracy.x", "is not a map"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := mustParse(t, "rules:\n  - id: r\n    metric: "+tt.metric+"\n    min: 0\n    severity: block\n")
+			_, err := Evaluate([]byte(metricsDoc), []File{f})
+			if err == nil {
+				t.Fatal("Evaluate succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "p.yaml:2") {
+				t.Errorf("error = %v\nwant it to contain %q and the rule's location p.yaml:2", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWildcardOverEmptyMap(t *testing.T) {
+	f := mustParse(t, "rules:\n  - {id: r, metric: evaluations.nogroups.groups.*.fairness.disparateImpactRatio, min: 0.8, severity: block}\n")
+	v, err := Evaluate([]byte(metricsDoc), []File{f})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	if len(v.Results) != 0 || v.Result != OutcomePass {
+		t.Errorf("got %d results and verdict %s, want none and pass", len(v.Results), v.Result)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"no rules", "rules: []\n", "rules: required"},
+		{"missing id", "rules:\n  - {metric: a.b, min: 1, severity: block}\n", "rules[0].id: required"},
+		{"bad id", "rules:\n  - {id: Bad Id, metric: a.b, min: 1, severity: block}\n", `"Bad Id" is not a valid id`},
+		{"no bound", "rules:\n  - {id: a, metric: a.b, severity: block}\n", "p.yaml:2: rules[0]: set min, max or both"},
+		{"min above max", "rules:\n  - {id: a, metric: a.b, min: 2, max: 1, severity: block}\n", "min 2 is greater than max 1"},
+		{"bad severity", "rules:\n  - {id: a, metric: a.b, min: 1, severity: error}\n", `must be "block" or "warn", got "error"`},
+		{"empty segment", "rules:\n  - {id: a, metric: a..b, min: 1, severity: warn}\n", "empty segment"},
+		{"string threshold", "rules:\n  - {id: a, metric: a.b, min: high, severity: warn}\n", `rules[0].min: must be a number, got "high"`},
+		{"duplicate id", "rules:\n  - {id: a, metric: a.b, min: 1, severity: warn}\n  - {id: a, metric: a.c, min: 1, severity: warn}\n", `duplicate rule id "a"`},
+		{"unknown key", "rules:\n  - {id: a, metric: a.b, minimum: 1, severity: warn}\n", "rules[0].minimum: unknown key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	builtins := fstest.MapFS{"default.yaml": {Data: []byte("rules:\n  - {id: a, metric: x.y, min: 1, severity: warn}\n")}}
+	files, err := Load([]string{"builtin:default"}, func(s string) string { return s }, builtins)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(files) != 1 || files[0].Path != "builtin:default" || len(files[0].SHA256) != 64 {
+		t.Errorf("Load = %+v", files)
+	}
+
+	_, err = Load([]string{"builtin:strict"}, func(s string) string { return s }, builtins)
+	if err == nil || !strings.Contains(err.Error(), `no built-in policy named "strict"`) {
+		t.Errorf("unknown builtin: err = %v", err)
+	}
+	_, err = Load([]string{"missing.yaml"}, func(s string) string { return "/nonexistent/" + s }, builtins)
+	if err == nil || !strings.Contains(err.Error(), "missing.yaml: policy file not found") {
+		t.Errorf("missing file: err = %v", err)
+	}
+	_, err = Load([]string{"builtin:default", "builtin:default"}, func(s string) string { return s }, builtins)
+	if err == nil || !strings.Contains(err.Error(), `rule id "a" is already used`) {
+		t.Errorf("duplicate across files: err = %v", err)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := map[float64]string{0.5: "0.5", 0.69996: "0.69996", 0.6616383: "0.661638", 1: "1", 0: "0", 1234567: "1234567", 0.00001234: "0.00001234"}
+	for in, want := range tests {
+		if got := Format(in); got != want {
+			t.Errorf("Format(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,297 @@
+// Package strictyaml decodes YAML files into Go structs strictly: unknown
+// keys, values of the wrong shape and multiple documents are errors that
+// name the file, the line and the key, in the words of the file rather than
+// of Go types. The configuration and the policy loaders share it.
+package strictyaml
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Error is one problem found in a YAML file.
+type Error struct {
+	File string
+	// Line is 1-based; 0 means the problem has no single line.
+	Line int
+	// Key is the dotted path of the offending key, such as
+	// "evaluations[0].columns.label"; empty for the whole file.
+	Key string
+	Msg string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		fmt.Fprintf(&b, "%s: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Document is a decoded file, kept so that later validation can point at the
+// line of any key.
+type Document struct {
+	file string
+	root *yaml.Node
+}
+
+// Decode parses data as a single YAML mapping, rejects keys that v's struct
+// type does not declare, and decodes into v. The returned error joins every
+// problem found, each an *Error.
+func Decode(file string, data []byte, v any) (*Document, error) {
+	root, err := parse(file, data)
+	if err != nil {
+		return nil, err
+	}
+	doc := &Document{file: file, root: root}
+
+	// Check keys and shapes before decoding, because yaml.v3 names Go types
+	// rather than keys in its own messages.
+	if errs := doc.check(root, reflect.TypeOf(v).Elem(), ""); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := root.Decode(v); err != nil {
+		return nil, doc.decodeError(err)
+	}
+	return doc, nil
+}
+
+// Errorf returns an *Error for key, located at the key's line when the key
+// is present in the file, else at its nearest present parent.
+func (d *Document) Errorf(key, format string, args ...any) *Error {
+	return &Error{File: d.file, Line: d.Line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+var segmentRE = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
+
+// Line returns the line of key (a path such as "a.b[2].c"), or of its
+// nearest present parent; 0 if none is present.
+func (d *Document) Line(key string) int {
+	node := d.root
+	line := 0
+	if node != nil {
+		line = node.Line
+	}
+	for _, m := range segmentRE.FindAllStringSubmatch(key, -1) {
+		var next *yaml.Node
+		switch {
+		case m[1] != "" && node.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(node.Content); i += 2 {
+				if node.Content[i].Value == m[1] {
+					line = node.Content[i].Line
+					next = node.Content[i+1]
+					break
+				}
+			}
+		case m[2] != "" && node.Kind == yaml.SequenceNode:
+			idx, _ := strconv.Atoi(m[2])
+			if idx < len(node.Content) {
+				next = node.Content[idx]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		node = next
+	}
+	return line
+}
+
+func parse(file string, data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "the file is empty"}
+		}
+		return nil, syntaxError(file, err)
+	}
+	// A second document in the same file is almost always a mistake.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document; keep a single document"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: file, Msg: "the file is empty"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: root.Line, Msg: "the top level must be a mapping of keys"}
+	}
+	return root, nil
+}
+
+var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 parse error into an *Error with its line.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+var unmarshalLineRE = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
+
+// decodeError turns yaml.v3 type errors into *Error values. Most shape
+// problems are caught earlier by check; this covers the rest, such as a
+// number too large for its field.
+func (d *Document) decodeError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &Error{File: d.file, Msg: err.Error()}
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		if m := unmarshalLineRE.FindStringSubmatch(e); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			errs = append(errs, &Error{File: d.file, Line: line, Msg: m[2]})
+			continue
+		}
+		errs = append(errs, &Error{File: d.file, Msg: e})
+	}
+	return errors.Join(errs...)
+}
+
+// check walks node against the Go type t and reports unknown keys and
+// values whose YAML kind cannot fit t, using the file's own key names.
+func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if node.Kind == yaml.AliasNode {
+		node = node.Alias
+	}
+	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
+		return nil
+	}
+	where := path
+	if where == "" {
+		where = "the top level"
+	}
+
+	switch t.Kind() {
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))}}
+		}
+		fields := map[string]reflect.StructField{}
+		var names []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			fields[name] = f
+			names = append(names, name)
+		}
+		var errs []error
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k, v := node.Content[i], node.Content[i+1]
+			key := join(path, k.Value)
+			f, ok := fields[k.Value]
+			switch {
+			case !ok:
+				errs = append(errs, &Error{File: d.file, Line: k.Line, Key: key,
+					Msg: fmt.Sprintf("unknown key in %s; valid keys are %s", where, strings.Join(names, ", "))})
+				continue
+			case seen[k.Value]:
+				errs = append(errs, &Error{File: d.file, Line: k.Line, Key: key, Msg: "duplicate key"})
+				continue
+			}
+			seen[k.Value] = true
+			errs = append(errs, d.check(v, f.Type, key)...)
+		}
+		return errs
+
+	case reflect.Slice:
+		if node.Kind != yaml.SequenceNode {
+			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a list, got %s", kindName(node))}}
+		}
+		var errs []error
+		for i, item := range node.Content {
+			errs = append(errs, d.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return errs
+
+	case reflect.Map:
+		if node.Kind != yaml.MappingNode {
+			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))}}
+		}
+		var errs []error
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			errs = append(errs, d.check(node.Content[i+1], t.Elem(), join(path, node.Content[i].Value))...)
+		}
+		return errs
+
+	case reflect.Interface:
+		return nil
+
+	default:
+		if node.Kind != yaml.ScalarNode {
+			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a single value, got %s", kindName(node))}}
+		}
+		return d.checkScalar(node, t, path)
+	}
+}
+
+func (d *Document) checkScalar(node *yaml.Node, t reflect.Type, path string) []error {
+	bad := func(want string) []error {
+		return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be %s, got %q", want, node.Value)}}
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		if node.Tag != "!!bool" {
+			return bad("true or false")
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		if node.Tag != "!!int" {
+			return bad("an integer")
+		}
+	case reflect.Float64, reflect.Float32:
+		if node.Tag != "!!int" && node.Tag != "!!float" {
+			return bad("a number")
+		}
+	case reflect.String:
+		// Any scalar reads as a string; labels such as 1 or true are common.
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return fmt.Sprintf("%q", n.Value)
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
