@@ -7,8 +7,6 @@ package audit
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,25 +164,14 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 
-	statement, err := evaluationStatement(cfg, lin, files, opts.ToolVersion, created)
+	state := &build{cfg: cfg, opts: opts, lin: lin, verdict: verdict, files: files, created: created}
+	statements, err := state.statements()
 	if err != nil {
 		return nil, err
 	}
-	var bundleName string
-	if signer != nil {
-		bundle, err := attest.Sign(ctx, statement, signer)
-		if err != nil {
-			return nil, fmt.Errorf("signing the evaluation statement: %w", err)
-		}
-		bundleName = DirAttestations + "/evaluation.sigstore.json"
-		files[bundleName] = bundle
-	} else {
-		var b bytes.Buffer
-		if err := attest.WriteUnsigned(&b, statement); err != nil {
-			return nil, err
-		}
-		bundleName = DirAttestations + "/evaluation.intoto.json"
-		files[bundleName] = b.Bytes()
+	bundles, err := signStatements(ctx, signer, subjects(lin), statements, files)
+	if err != nil {
+		return nil, err
 	}
 
 	index, archive, err := writePack(opts.OutDir, files, pack.Info{Tool: pack.Tool{Name: "auditpack", Version: opts.ToolVersion}, CreatedAt: created})
@@ -197,7 +184,7 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		Verdict: verdict,
 		PackDir: opts.OutDir,
 		Archive: archive,
-		Bundles: []string{bundleName},
+		Bundles: bundles,
 		Summary: files[FileSummary],
 		Index:   index,
 	}, nil
@@ -310,59 +297,6 @@ func renderDocuments(cfg *config.Config, opts RunOptions, metricsJSON []byte, li
 		FileModelCardJSON: cardJSON,
 		FileSummary:       summary,
 	}, nil
-}
-
-// EvaluationPredicate is the predicate of the evaluation statement. It
-// carries the documents of the pack, so that a verifier can trust them
-// through the signature, and the digest of every other pack file, so that
-// the signature covers the whole pack and not only the unsigned index.
-type EvaluationPredicate struct {
-	Model     modelcard.Model `json:"model"`
-	Tool      Tool            `json:"tool"`
-	CreatedAt string          `json:"createdAt"`
-	Metrics   json.RawMessage `json:"metrics"`
-	Verdict   json.RawMessage `json:"verdict"`
-	Lineage   json.RawMessage `json:"lineage"`
-	PackFiles []PackFile      `json:"packFiles"`
-}
-
-// Tool names the program that made a pack.
-type Tool struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// PackFile is one file of the pack and its digest.
-type PackFile struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
-
-func evaluationStatement(cfg *config.Config, lin *lineage.Lineage, files map[string][]byte, version string, created time.Time) ([]byte, error) {
-	var subjects []attest.Subject
-	for _, a := range lin.Artifacts {
-		subjects = append(subjects, attest.Subject{Name: a.Path, Digest: map[string]string{"sha256": a.SHA256}})
-	}
-	pred := EvaluationPredicate{
-		Model: modelcard.Model{
-			Name: cfg.Model.Name, Version: cfg.Model.Version, Description: cfg.Model.Description,
-			License: cfg.Model.License,
-		},
-		Tool:      Tool{Name: "auditpack", Version: version},
-		CreatedAt: created.Format(time.RFC3339),
-		Metrics:   files[FileMetrics],
-		Verdict:   files[FilePolicy],
-		Lineage:   files[FileLineage],
-	}
-	for _, name := range sortedKeys(files) {
-		sum := sha256.Sum256(files[name])
-		pred.PackFiles = append(pred.PackFiles, PackFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
-	}
-	statement, err := attest.NewStatement(subjects, attest.PredicateEvaluation, pred)
-	if err != nil {
-		return nil, fmt.Errorf("building the evaluation statement: %w", err)
-	}
-	return statement, nil
 }
 
 func writePack(outDir string, files map[string][]byte, info pack.Info) (*pack.Index, string, error) {

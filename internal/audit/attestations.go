@@ -1,0 +1,127 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/auditpack/auditpack/internal/attest"
+	"github.com/auditpack/auditpack/internal/config"
+	"github.com/auditpack/auditpack/internal/lineage"
+	"github.com/auditpack/auditpack/internal/modelcard"
+	"github.com/auditpack/auditpack/internal/policy"
+)
+
+// build carries what Run has gathered to the functions that make the
+// pack's statements.
+type build struct {
+	cfg     *config.Config
+	opts    RunOptions
+	lin     *lineage.Lineage
+	verdict *policy.Verdict
+	// files holds every pack document but the attestations, by path.
+	files   map[string][]byte
+	created time.Time
+}
+
+// statement is one in-toto statement of the pack before signing.
+type statement struct {
+	// name is the file name under attestations/, without extension.
+	name          string
+	predicateType string
+	predicate     any
+}
+
+// statements returns every statement the pack carries, in a fixed order.
+func (b *build) statements() ([]statement, error) {
+	return []statement{b.evaluationStatement()}, nil
+}
+
+// subjects returns the model artifacts as statement subjects.
+func subjects(lin *lineage.Lineage) []attest.Subject {
+	var out []attest.Subject
+	for _, a := range lin.Artifacts {
+		out = append(out, attest.Subject{Name: a.Path, Digest: map[string]string{"sha256": a.SHA256}})
+	}
+	return out
+}
+
+// signStatements serializes each statement once, signs it when signer is
+// not nil (else writes it unsigned), adds it to files and returns the
+// paths written.
+func signStatements(ctx context.Context, signer attest.Signer, subjects []attest.Subject, statements []statement, files map[string][]byte) ([]string, error) {
+	var paths []string
+	for _, st := range statements {
+		raw, err := attest.NewStatement(subjects, st.predicateType, st.predicate)
+		if err != nil {
+			return nil, fmt.Errorf("building the %s statement: %w", st.name, err)
+		}
+		if signer == nil {
+			var buf bytes.Buffer
+			if err := attest.WriteUnsigned(&buf, raw); err != nil {
+				return nil, err
+			}
+			path := DirAttestations + "/" + st.name + attest.UnsignedExtension
+			files[path] = buf.Bytes()
+			paths = append(paths, path)
+			continue
+		}
+		bundle, err := attest.Sign(ctx, raw, signer)
+		if err != nil {
+			return nil, fmt.Errorf("signing the %s statement: %w", st.name, err)
+		}
+		path := DirAttestations + "/" + st.name + attest.BundleExtension
+		files[path] = bundle
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// EvaluationPredicate is the predicate of the evaluation statement. It
+// carries the documents of the pack, so that a verifier can trust them
+// through the signature, and the digest of every other pack file, so that
+// the signature covers the whole pack and not only the unsigned index.
+type EvaluationPredicate struct {
+	Model     modelcard.Model `json:"model"`
+	Tool      Tool            `json:"tool"`
+	CreatedAt string          `json:"createdAt"`
+	Metrics   json.RawMessage `json:"metrics"`
+	Verdict   json.RawMessage `json:"verdict"`
+	Lineage   json.RawMessage `json:"lineage"`
+	PackFiles []PackFile      `json:"packFiles"`
+}
+
+// Tool names the program that made a pack.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// PackFile is one file of the pack and its digest.
+type PackFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// evaluationStatement carries metrics, verdict and lineage, and the digest
+// of every pack document, so that the signature covers the whole pack.
+func (b *build) evaluationStatement() statement {
+	m := b.cfg.Model
+	pred := EvaluationPredicate{
+		Model:     modelcard.Model{Name: m.Name, Version: m.Version, Description: m.Description, License: m.License},
+		Tool:      Tool{Name: "auditpack", Version: b.opts.ToolVersion},
+		CreatedAt: b.created.Format(time.RFC3339),
+		Metrics:   b.files[FileMetrics],
+		Verdict:   b.files[FilePolicy],
+		Lineage:   b.files[FileLineage],
+	}
+	for _, name := range sortedKeys(b.files) {
+		sum := sha256.Sum256(b.files[name])
+		pred.PackFiles = append(pred.PackFiles, PackFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
+	}
+	return statement{name: "evaluation", predicateType: attest.PredicateEvaluation, predicate: pred}
+}
