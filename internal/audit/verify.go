@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
@@ -169,6 +170,24 @@ func checkPackFiles(p *pack.Pack, bundle string, predicate []byte, report *Repor
 		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
 			mismatched = append(mismatched, fmt.Sprintf("%s has sha256 %s, the signed predicate says %s", f.Path, got, f.SHA256))
 		}
+	}
+	// The unsigned index must agree with the signed predicate, so that no
+	// part of index.json can change unnoticed.
+	signed := map[string]bool{}
+	for _, f := range pred.PackFiles {
+		signed[f.Path] = true
+	}
+	for _, f := range p.Index.Files {
+		if !signed[f.Path] && path.Dir(f.Path) != DirAttestations {
+			mismatched = append(mismatched, fmt.Sprintf("%s is in index.json but not in the signed predicate", f.Path))
+		}
+	}
+	if got := p.Index.CreatedAt.UTC().Format(time.RFC3339); got != pred.CreatedAt {
+		mismatched = append(mismatched, fmt.Sprintf("index.json has createdAt %s, the signed predicate says %s", got, pred.CreatedAt))
+	}
+	if p.Index.Tool.Name != pred.Tool.Name || p.Index.Tool.Version != pred.Tool.Version {
+		mismatched = append(mismatched, fmt.Sprintf("index.json names the tool %s %s, the signed predicate says %s %s",
+			p.Index.Tool.Name, p.Index.Tool.Version, pred.Tool.Name, pred.Tool.Version))
 	}
 	if len(mismatched) > 0 {
 		report.add("signed files", fmt.Errorf("%s: %s", bundle, strings.Join(mismatched, "; ")), "")

@@ -369,3 +369,45 @@ func TestHelpDocumentsFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyRejectsIndexEdits(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	tests := []struct {
+		name     string
+		old, new string
+		want     string
+	}{
+		{"key case", `"formatVersion"`, `"formatVersioN"`, "index.json is changed"},
+		{"unknown key", `"formatVersion": "1",`, `"formatVersion": "1", "x": 1,`, "index.json is changed"},
+		{"created time", `"createdAt": "2023-11-14T22:13:20Z"`, `"createdAt": "2023-11-14T22:13:21Z"`, "createdAt"},
+		{"tool version", `"version": "v0.0.0-test"`, `"version": "v9.9.9"`, "names the tool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			copyDir := filepath.Join(t.TempDir(), "pack")
+			if err := os.CopyFS(copyDir, os.DirFS(out)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(copyDir, "index.json")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(tt.old)) {
+				t.Fatalf("index.json lacks %s:\n%s", tt.old, data)
+			}
+			data = bytes.Replace(data, []byte(tt.old), []byte(tt.new), 1)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := auditpack(t, nil, "verify", copyDir, "--key", pub)
+			if r.code != ExitFail {
+				t.Errorf("exit = %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, r.stdout)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -91,6 +92,16 @@ func (p *Pack) readIndex() error {
 	}
 	if err := validateIndex(&index); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidPack, IndexName, err)
+	}
+	// The index is not signed, so no byte of it may vary from the form the
+	// writer produces: encoding/json would otherwise accept keys in any
+	// case, unknown keys and other spacing.
+	canonical, err := MarshalIndex(&index)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(canonical, data) {
+		return fmt.Errorf("%w: %s is changed: its bytes differ from the canonical form of its content (keys, order or spacing were edited)", ErrInvalidPack, IndexName)
 	}
 	p.Index = &index
 	return nil

@@ -60,9 +60,22 @@ func makeArchive(t testing.TB, entries []entry, trailing []byte) []byte {
 }
 
 // validIndex is an index.json listing a.txt with content "a".
-const validIndex = `{"formatVersion": "1", "tool": {"name": "auditpack", "version": "1"},
- "createdAt": "2024-01-01T00:00:00Z",
- "files": [{"path": "a.txt", "sha256": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb", "size": 1}]}`
+const validIndex = `{
+  "formatVersion": "1",
+  "tool": {
+    "name": "auditpack",
+    "version": "1"
+  },
+  "createdAt": "2024-01-01T00:00:00Z",
+  "files": [
+    {
+      "path": "a.txt",
+      "sha256": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+      "size": 1
+    }
+  ]
+}
+`
 
 func validEntries() []entry {
 	return []entry{
@@ -108,7 +121,7 @@ func TestOpenArchiveRejects(t *testing.T) {
 		{name: "index not JSON", entries: []entry{{name: "p/index.json", typeflag: tar.TypeReg, body: "{"}}, wantErr: "parsing index.json"},
 		{
 			name:    "index wrong version",
-			entries: []entry{{name: "p/index.json", typeflag: tar.TypeReg, body: strings.Replace(validIndex, `"1", "tool"`, `"2", "tool"`, 1)}},
+			entries: []entry{{name: "p/index.json", typeflag: tar.TypeReg, body: strings.Replace(validIndex, `"formatVersion": "1"`, `"formatVersion": "2"`, 1)}},
 			wantErr: `formatVersion is "2"`,
 		},
 		{
