@@ -40,9 +40,9 @@ func WithRetryPolicy(p RetryPolicy) Option {
 //
 // baseURL is GITHUB_API_URL: empty for github.com, or for GitHub Enterprise
 // Server "https://HOST/api/v3". uploadURL is the root for release asset
-// uploads; when empty it is derived from baseURL ("api.X" becomes
-// "uploads.X", ".../api/v3" becomes ".../api/uploads", any other URL is used
-// as is). httpClient supplies the transport and timeout (nil means
+// uploads. When it is empty, it is derived from baseURL: "api.X" becomes
+// "uploads.X", ".../api/v3" becomes ".../api/uploads", and any other URL is
+// used as is. httpClient supplies the transport and timeout (nil means
 // http.DefaultClient's); logger receives retry notices (nil discards them).
 func New(baseURL, uploadURL, token string, httpClient *http.Client, logger *slog.Logger, opts ...Option) (*Client, error) {
 	c := &Client{logger: logger}

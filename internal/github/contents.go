@@ -14,9 +14,9 @@ import (
 // into memory.
 const MaxFileSize = 16 << 20
 
-// FileAtRef returns the content of the file at path in the repository at ref
-// (a commit SHA, branch or tag; empty means the default branch), through the
-// contents API. Files over 1 MB, for which that API returns no content, are
+// FileAtRef returns the content of the file at path in the repository at ref,
+// through the contents API. The ref is a commit SHA, branch or tag, and an
+// empty ref means the default branch. Files over 1 MB, for which that API returns no content, are
 // read through the Git blobs API. A missing file wraps ErrNotFound; a
 // directory, symbolic link or submodule at path is an error, and a file over
 // MaxFileSize wraps ErrTooLarge.

@@ -13,17 +13,17 @@ type FaultKind string
 
 // The faults a Server can inject.
 const (
-	// FaultServerError answers Fault.Status (default 502) with a JSON
+	// FaultServerError responds with Fault.Status (default 502) with a JSON
 	// error body.
 	FaultServerError FaultKind = "server-error"
-	// FaultPrimaryRateLimit answers Fault.Status (default 403) with
+	// FaultPrimaryRateLimit responds with Fault.Status (default 403) with
 	// X-RateLimit-Remaining 0 and X-RateLimit-Reset Fault.ResetAfter
 	// (default 60s) from now, as GitHub does when the hourly quota is used.
 	FaultPrimaryRateLimit FaultKind = "primary-rate-limit"
-	// FaultSecondaryRateLimit answers 403 with GitHub's secondary rate limit
+	// FaultSecondaryRateLimit responds with 403 with GitHub's secondary rate limit
 	// message and, when Fault.RetryAfter is set, a Retry-After header.
 	FaultSecondaryRateLimit FaultKind = "secondary-rate-limit"
-	// FaultTooManyRequests answers 429 with the secondary rate limit message
+	// FaultTooManyRequests responds with 429 with the secondary rate limit message
 	// and, when Fault.RetryAfter is set, a Retry-After header.
 	FaultTooManyRequests FaultKind = "too-many-requests"
 )
@@ -79,8 +79,8 @@ func (s *Server) takeFault(r *http.Request) *Fault {
 		if f.Times == 0 {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 		}
-		taken := *f
-		return &taken
+		fault := *f
+		return &fault
 	}
 	return nil
 }

@@ -57,8 +57,9 @@ func writeNotFound(w http.ResponseWriter, docs string) {
 }
 
 // paginate returns the slice bounds of the requested page of n items and
-// sets the Link header with rel prev, next, last and first as GitHub does:
-// prev and first only after page 1, next and last only before the last page.
+// sets the Link header with rel prev, next, last and first. As on GitHub,
+// prev and first appear only after page 1, and next and last only before the
+// last page.
 func paginate(w http.ResponseWriter, r *http.Request, n int) (lo, hi int) {
 	q := r.URL.Query()
 	perPage, err := strconv.Atoi(q.Get("per_page"))
@@ -124,7 +125,7 @@ func encodeBase64Lines(content []byte) string {
 	return b.String()
 }
 
-// wantsRaw reports whether the Accept header asks for a raw media type.
+// wantsRaw reports whether the Accept header requests a raw media type.
 func wantsRaw(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "application/vnd.github.raw") || strings.Contains(accept, "application/vnd.github.v3.raw")

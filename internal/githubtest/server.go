@@ -1,9 +1,10 @@
 // Package githubtest is a stand-in for the GitHub REST API on loopback, for
-// tests of code that talks to GitHub. It serves the endpoints auditpack uses
-// (issue comments, releases and their assets, contents and Git blobs) with
-// GitHub's status codes, JSON error bodies, Link pagination and rate-limit
-// headers, keeps its state in memory for tests to seed and inspect, and can
-// inject faults such as server errors and rate limits into chosen requests.
+// tests of code that talks to GitHub. It serves the endpoints auditpack uses:
+// issue comments, releases and their assets, contents and Git blobs.
+// Responses carry GitHub's status codes, JSON error bodies, Link pagination
+// and rate-limit headers. State is kept in memory for tests to seed and
+// inspect, and faults such as server errors and rate limits can be injected
+// into chosen requests.
 package githubtest
 
 import (
@@ -40,8 +41,12 @@ type Server struct {
 	resetAt   time.Time
 	repos     map[string]*repoState
 	faults    []*Fault
-	requests  []Request
 	downloads map[string]int64 // storage token → asset ID
+
+	// logMu guards requests apart from mu, because handlers write the
+	// status while holding mu.
+	logMu    sync.Mutex
+	requests []Request
 }
 
 type repoState struct {
@@ -97,7 +102,7 @@ type Request struct {
 	// Authorization reports whether the request carried an Authorization
 	// header; its value is not recorded.
 	Authorization bool
-	// Status is the status code the server answered with.
+	// Status is the status code of the server's response.
 	Status int
 	// Fault is the kind of fault injected into this request, if any.
 	Fault FaultKind
@@ -142,7 +147,7 @@ func (s *Server) SetToken(token string) {
 	s.token = token
 }
 
-// SetReadOnly makes every write answer 403 "Resource not accessible by
+// SetReadOnly makes every write return 403 "Resource not accessible by
 // integration", as GitHub does for the token of a pull request from a fork.
 func (s *Server) SetReadOnly(readOnly bool) {
 	s.mu.Lock()
@@ -263,8 +268,8 @@ func (s *Server) Assets(owner, repo string, releaseID int64) []Asset {
 
 // Requests returns the request log, oldest first.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	return slices.Clone(s.requests)
 }
 
@@ -297,18 +302,18 @@ func (s *Server) repoLocked(owner, repo string) *repoState {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// Log in arrival order. The status is filled in when the header is
 	// written, before the client can see the response.
-	s.mu.Lock()
+	s.logMu.Lock()
 	index := len(s.requests)
 	s.requests = append(s.requests, Request{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Accept: r.Header.Get("Accept"), ContentType: r.Header.Get("Content-Type"),
 		Authorization: r.Header.Get("Authorization") != "",
 	})
-	s.mu.Unlock()
+	s.logMu.Unlock()
 	rec := &statusRecorder{ResponseWriter: w, onStatus: func(status int) {
-		s.mu.Lock()
+		s.logMu.Lock()
 		s.requests[index].Status = status
-		s.mu.Unlock()
+		s.logMu.Unlock()
 	}}
 
 	// The storage host behind asset redirects is not the API: no rate-limit
@@ -320,9 +325,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.writeRateHeaders(rec)
 	if fault := s.takeFault(r); fault != nil {
-		s.mu.Lock()
+		s.logMu.Lock()
 		s.requests[index].Fault = fault.Kind
-		s.mu.Unlock()
+		s.logMu.Unlock()
 		s.serveFault(rec, r, fault)
 		return
 	}
