@@ -34,15 +34,31 @@ type statement struct {
 	name          string
 	predicateType string
 	predicate     any
+	// subjects, when not nil, replace the model artifacts as subjects.
+	subjects []attest.Subject
+	// signer, when not nil, adapts the pack's signer for this statement.
+	signer func(attest.Signer) attest.Signer
 }
 
 // statements returns every statement the pack carries, in a fixed order.
 func (b *build) statements() ([]statement, error) {
-	return []statement{b.evaluationStatement()}, nil
+	aibom, err := b.aibomStatement()
+	if err != nil {
+		return nil, err
+	}
+	modelSigning, err := b.modelSigningStatements()
+	if err != nil {
+		return nil, err
+	}
+	return append([]statement{b.evaluationStatement(), aibom}, modelSigning...), nil
 }
 
-// subjects returns the model artifacts as statement subjects.
-func subjects(lin *lineage.Lineage) []attest.Subject {
+// subjects returns the model artifacts as statement subjects, or each of
+// their files with model.subjects: per-file (see perFileSubjects).
+func subjects(cfg *config.Config, lin *lineage.Lineage) []attest.Subject {
+	if cfg.Model.Subjects == config.SubjectsPerFile {
+		return perFileSubjects(lin)
+	}
 	var out []attest.Subject
 	for _, a := range lin.Artifacts {
 		out = append(out, attest.Subject{Name: a.Path, Digest: map[string]string{"sha256": a.SHA256}})
@@ -56,7 +72,14 @@ func subjects(lin *lineage.Lineage) []attest.Subject {
 func signStatements(ctx context.Context, signer attest.Signer, subjects []attest.Subject, statements []statement, files map[string][]byte) ([]string, error) {
 	var paths []string
 	for _, st := range statements {
-		raw, err := attest.NewStatement(subjects, st.predicateType, st.predicate)
+		stSubjects, stSigner := subjects, signer
+		if st.subjects != nil {
+			stSubjects = st.subjects
+		}
+		if st.signer != nil && signer != nil {
+			stSigner = st.signer(signer)
+		}
+		raw, err := attest.NewStatement(stSubjects, st.predicateType, st.predicate)
 		if err != nil {
 			return nil, fmt.Errorf("building the %s statement: %w", st.name, err)
 		}
@@ -70,7 +93,7 @@ func signStatements(ctx context.Context, signer attest.Signer, subjects []attest
 			paths = append(paths, path)
 			continue
 		}
-		bundle, err := attest.Sign(ctx, raw, signer)
+		bundle, err := attest.Sign(ctx, raw, stSigner)
 		if err != nil {
 			return nil, fmt.Errorf("signing the %s statement: %w", st.name, err)
 		}

@@ -9,26 +9,77 @@ import (
 	"github.com/auditpack/auditpack/internal/metrics"
 )
 
-// evaluate computes every evaluation of cfg and returns metrics.json.
+// evaluate computes every evaluation of cfg, then compares every stressed
+// evaluation with its baseline, and returns metrics.json.
 func evaluate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte, error) {
-	evaluations := map[string]*metrics.Evaluation{}
+	evaluations := map[string]metrics.Report{}
+	specs := map[string]metrics.Spec{}
 	for _, e := range cfg.Evaluations {
-		log.InfoContext(ctx, "evaluating", "evaluation", e.Name, "predictions", e.Predictions)
-		ev, err := metrics.Evaluate(ctx, metrics.Spec{
-			Name:          e.Name,
-			Task:          e.Task,
-			Path:          cfg.Resolve(e.Predictions),
-			DisplayPath:   e.Predictions,
-			Format:        e.Format,
-			Columns:       metrics.Columns{Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score},
-			PositiveLabel: e.PositiveLabel,
-			NegativeLabel: e.NegativeLabel,
-			Groups:        e.Groups,
-		})
+		spec := specOf(cfg, e)
+		log.InfoContext(ctx, "evaluating", "evaluation", e.Name, "task", e.Task, "input", spec.DisplayPath)
+		report, err := metrics.Run(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("evaluation %s: %w", e.Name, err)
 		}
-		evaluations[e.Name] = ev
+		evaluations[e.Name] = report
+		specs[e.Name] = spec
+	}
+
+	for _, e := range cfg.Evaluations {
+		if e.Stress == nil {
+			continue
+		}
+		log.InfoContext(ctx, "comparing with the baseline", "evaluation", e.Name, "baseline", e.Stress.Baseline, "kind", e.Stress.Kind)
+		err := metrics.Compare(ctx, specs[e.Stress.Baseline], specs[e.Name], evaluations[e.Stress.Baseline], evaluations[e.Name],
+			metrics.StressSpec{Kind: e.Stress.Kind, Description: e.Stress.Description})
+		if err != nil {
+			return nil, fmt.Errorf("evaluation %s: %w", e.Name, err)
+		}
 	}
 	return marshal(map[string]any{"evaluations": evaluations})
+}
+
+// specOf translates one configured evaluation into a metrics.Spec.
+func specOf(cfg *config.Config, e config.Evaluation) metrics.Spec {
+	input := e.Predictions
+	if input == "" {
+		input = e.Results
+	}
+	spec := metrics.Spec{
+		Name:        e.Name,
+		Task:        e.Task,
+		Path:        cfg.Resolve(input),
+		DisplayPath: input,
+		Format:      e.Format,
+		Header:      e.CSV.Header,
+		Columns: metrics.Columns{
+			Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score,
+			Scores: e.Columns.Scores, ID: e.Columns.ID, Latency: e.Columns.Latency, Timestamp: e.Columns.Timestamp,
+		},
+		PositiveLabel:   e.PositiveLabel,
+		NegativeLabel:   e.NegativeLabel,
+		Classes:         e.Classes,
+		Groups:          e.Groups,
+		Intersections:   e.Intersections,
+		MinGroupSize:    int64(e.Fairness.MinGroupSize),
+		ReferenceGroups: e.Fairness.ReferenceGroups,
+		CalibrationBins: e.CalibrationBins,
+		Thresholds:      e.Thresholds,
+		TopK:            e.TopK,
+		LatencyUnit:     e.LatencyUnit,
+	}
+	switch d := e.CSV.Delimiter; d {
+	case "":
+	case "tab":
+		spec.Delimiter = '\t'
+	default:
+		spec.Delimiter = []rune(d)[0]
+	}
+	if b := e.Bootstrap; b != nil {
+		spec.Bootstrap = &metrics.Bootstrap{Resamples: b.Resamples, Confidence: b.Confidence}
+		if b.Seed != nil {
+			spec.Bootstrap.Seed = *b.Seed
+		}
+	}
+	return spec
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"path/filepath"
@@ -71,6 +72,16 @@ type RunOptions struct {
 	// SourceDateEpoch nor a commit time is available.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Progress receives hashing progress: a bar on a terminal, a line
+	// every few seconds otherwise; nil for none.
+	Progress io.Writer
+	// Policies, when not nil, are applied instead of the policy files the
+	// configuration names (the Action reads them at a pull request's base
+	// commit). Nil loads them with policy.Load.
+	Policies []policy.File
+	// Baseline is the baseline to compare with (see ResolveBaseline); nil
+	// resolves only a configured path source.
+	Baseline *Baseline
 }
 
 // Validate rejects missing and contradictory options.
@@ -128,7 +139,7 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	policies, err := policy.Load(cfg.Policies, cfg.Resolve, opts.Builtins)
+	policies, err := loadPolicies(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +149,7 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	}
 
 	log.InfoContext(ctx, "hashing artifacts and datasets", "config", cfg.Path)
-	lin, err := gatherLineage(ctx, cfg)
+	lin, err := gatherLineage(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -148,8 +159,11 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 
-	verdict, err := policy.Evaluate(metricsJSON, policies)
+	verdict, err := evaluatePolicies(ctx, cfg, opts, metricsJSON, policies)
 	if err != nil {
+		return nil, err
+	}
+	if err := policy.EvaluateLicenses(verdict, policies, licensed(cfg)); err != nil {
 		return nil, err
 	}
 	log.InfoContext(ctx, "policy verdict", "result", verdict.Result,
@@ -163,13 +177,16 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if files[FileAIBOM], err = renderAIBOM(cfg, opts, metricsJSON, lin, created); err != nil {
+		return nil, err
+	}
 
 	state := &build{cfg: cfg, opts: opts, lin: lin, verdict: verdict, files: files, created: created}
 	statements, err := state.statements()
 	if err != nil {
 		return nil, err
 	}
-	bundles, err := signStatements(ctx, signer, subjects(lin), statements, files)
+	bundles, err := signStatements(ctx, signer, subjects(cfg, lin), statements, files)
 	if err != nil {
 		return nil, err
 	}
@@ -205,32 +222,6 @@ func newSigner(opts RunOptions) (attest.Signer, string, error) {
 		return nil, "", fmt.Errorf("signing key %s: %w", opts.KeyPath, err)
 	}
 	return signer, fmt.Sprintf("signed with the ECDSA P-256 key %s", signer.KeyID()), nil
-}
-
-func gatherLineage(ctx context.Context, cfg *config.Config) (*lineage.Lineage, error) {
-	lin := &lineage.Lineage{Artifacts: []lineage.Entry{}, Datasets: []lineage.Dataset{}}
-	for i, a := range cfg.Model.Artifacts {
-		entry, err := lineage.HashPath(ctx, cfg.Dir, a)
-		if err != nil {
-			return nil, fmt.Errorf("%s: model.artifacts[%d]: %w", cfg.Path, i, err)
-		}
-		lin.Artifacts = append(lin.Artifacts, entry)
-	}
-	for i, d := range cfg.Datasets {
-		entry, err := lineage.HashPath(ctx, cfg.Dir, d.Path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: datasets[%d].path: %w", cfg.Path, i, err)
-		}
-		lin.Datasets = append(lin.Datasets, lineage.Dataset{
-			Name: d.Name, Role: d.Role, Entry: entry, Source: d.Source, License: d.License,
-		})
-	}
-	repo, err := lineage.Repository(ctx, cfg.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading the repository state: %w", err)
-	}
-	lin.Repository = repo
-	return lin, nil
 }
 
 // creationTime picks the pack's timestamp: SOURCE_DATE_EPOCH, else the

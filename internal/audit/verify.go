@@ -17,6 +17,7 @@ import (
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
+	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
 )
 
@@ -133,6 +134,13 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 		return
 	}
 	report.add("signature", nil, fmt.Sprintf("%s: signed by key %s, predicate %s", name, v.KeyID, v.PredicateType))
+
+	// A model signing statement's subject is a digest over the model's
+	// files, so it is checked file by file instead.
+	if v.PredicateType == modelsign.PredicateType {
+		checkModelSignature(ctx, p, name, opts.PublicKey, opts.Artifacts, report)
+		return
+	}
 
 	if len(artifacts) > 0 {
 		if err := attest.MatchSubjects(v.Subjects, artifacts); err != nil {

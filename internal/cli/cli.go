@@ -101,7 +101,7 @@ failed (verify), 2 bad usage, configuration or input.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(c.runCommand(), c.verifyCommand())
+	root.AddCommand(c.runCommand(), c.verifyCommand(), c.lineageCommand(), c.actionCommand())
 	return root
 }
 

@@ -109,7 +109,8 @@ func TestRunDemoPassesAndVerifies(t *testing.T) {
 	dir, out := runDemo(t)
 
 	want := []string{
-		"attestations/evaluation.sigstore.json", "index.json", "lineage.json", "metrics.json",
+		"aibom.cdx.json", "attestations/aibom.sigstore.json", "attestations/evaluation.sigstore.json",
+		"attestations/model-signing.sigstore.json", "index.json", "lineage.json", "metrics.json",
 		"model-card.json", "model-card.md", "policy.json", "summary.md",
 	}
 	var got []string

@@ -114,14 +114,18 @@ policies: [builtin:default]
 // flatten records every leaf under v by its dotted path, skipping the
 // "undefined" maps of reasons.
 func flatten(path string, v any, leaves map[string]any) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		leaves[path] = v
-		return
-	}
-	for k, child := range m {
-		if k != "undefined" {
-			flatten(path+"."+k, child, leaves)
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			if k != "undefined" {
+				flatten(path+"."+k, child, leaves)
+			}
 		}
+	case []any:
+		for i, child := range x {
+			flatten(fmt.Sprintf("%s[%d]", path, i), child, leaves)
+		}
+	default:
+		leaves[path] = v
 	}
 }

@@ -66,6 +66,7 @@ func (c *Command) run(cmd *cobra.Command, f runFlags) error {
 		Builtins:        policies.FS,
 		Now:             c.Now,
 		Logger:          log,
+		Progress:        c.Stderr,
 	})
 	if err != nil {
 		return usageError(err)

@@ -40,6 +40,8 @@ type Config struct {
 	// Policies lists policy files, relative to the configuration file, or
 	// built-in presets written as "builtin:NAME".
 	Policies []string `yaml:"policies"`
+	// Baseline selects the pack to compare with; nil means the latest release's.
+	Baseline *Baseline `yaml:"baseline"`
 
 	// Path is the configuration file as given by the user.
 	Path string `yaml:"-"`
@@ -60,6 +62,8 @@ type Model struct {
 	// Artifacts are files or directories, relative to the configuration
 	// file. Their digests become the subjects of the attestations.
 	Artifacts []string `yaml:"artifacts"`
+	// Subjects is SubjectsArtifact (default) or SubjectsPerFile.
+	Subjects string `yaml:"subjects"`
 }
 
 // Owner is a person or team accountable for the model.
@@ -130,6 +134,7 @@ func (c *Config) validate(doc *strictyaml.Document) error {
 
 	errs = append(errs, c.validateDatasets(doc)...)
 	errs = append(errs, c.validateEvaluations(doc)...)
+	errs = append(errs, c.validateBaseline(doc)...)
 
 	for i, p := range c.Policies {
 		if strings.TrimSpace(p) == "" {

@@ -99,11 +99,11 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "missing required fields",
-			yaml: "model:\n  version: x\nevaluations:\n  - name: e\n    task: regression\n",
+			yaml: "model:\n  version: x\nevaluations:\n  - name: e\n    task: clustering\n",
 			want: []string{
 				"a.yml:1: model.name: required",
 				"a.yml:1: model.artifacts: required",
-				"a.yml:5: evaluations[0].task: unsupported task \"regression\"",
+				"a.yml:5: evaluations[0].task: unsupported task \"clustering\"",
 				"a.yml:4: evaluations[0].predictions: required",
 				"evaluations[0].columns.label: required",
 				"evaluations[0].positive_label: required",

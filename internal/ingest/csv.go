@@ -16,19 +16,35 @@ type csvSource struct {
 	width   int   // fields in the header
 }
 
-func newCSVSource(r io.Reader, path string, columns []string) (*csvSource, error) {
+func newCSVSource(r io.Reader, opts Options) (*csvSource, error) {
+	path, columns := opts.DisplayPath, opts.Columns
 	reader := csv.NewReader(r)
 	reader.ReuseRecord = true
-	// FieldsPerRecord 0 makes the csv package require the header's width
-	// of every later record.
-	reader.FieldsPerRecord = 0
-
-	header, err := reader.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: %w: the file is empty; it needs a header and at least one row", path, ErrEmpty)
+	if opts.Delimiter != 0 {
+		if opts.Delimiter == '"' || opts.Delimiter == '\r' || opts.Delimiter == '\n' || opts.Delimiter == 0xFFFD {
+			return nil, fmt.Errorf("%s: %q cannot separate CSV fields: use a comma, a semicolon, a tab or another character", path, opts.Delimiter)
+		}
+		reader.Comma = opts.Delimiter
 	}
-	if err != nil {
-		return nil, csvError(path, err, 0, 0)
+
+	header := opts.Header
+	headerLine := 0
+	if len(header) > 0 {
+		// Every record must have as many fields as the configured header.
+		reader.FieldsPerRecord = len(header)
+	} else {
+		// FieldsPerRecord 0 makes the csv package require the header's
+		// width of every later record.
+		reader.FieldsPerRecord = 0
+		record, err := reader.Read()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s: %w: the file is empty; it needs a header and at least one row", path, ErrEmpty)
+		}
+		if err != nil {
+			return nil, csvError(path, err, 0, 0)
+		}
+		header = record
+		headerLine = 1
 	}
 
 	positions := make(map[string]int, len(header))
@@ -45,16 +61,18 @@ func newCSVSource(r io.Reader, path string, columns []string) (*csvSource, error
 	for i, column := range columns {
 		position, ok := positions[column]
 		if !ok {
-			return nil, &RowError{Path: path, Line: 1, Column: column, Err: fmt.Errorf(
+			return nil, &RowError{Path: path, Line: headerLine, Column: column, Err: fmt.Errorf(
 				"%w in the header, which has %s: add the column to the file or configure one of these names",
 				ErrMissingColumn, quoteAll(header))}
 		}
 		if duplicates[column] {
-			return nil, &RowError{Path: path, Line: 1, Column: column, Err: errors.New(
+			return nil, &RowError{Path: path, Line: headerLine, Column: column, Err: errors.New(
 				"the header names this column more than once: rename one of them")}
 		}
 		indexes[i] = position
 	}
+	// The header slice is the reader's reused record, so only its length is
+	// kept.
 	return &csvSource{reader: reader, path: path, indexes: indexes, width: len(header)}, nil
 }
 

@@ -1,5 +1,6 @@
-// Package ingest streams rows out of prediction files (CSV with a header row,
-// or JSON Lines), optionally gzip-compressed, without loading them whole.
+// Package ingest streams rows out of prediction files (CSV with or without a
+// header row, JSON Lines or Parquet), optionally gzip-compressed, without
+// loading them whole.
 //
 // A Reader yields, for each data row, the string values of the requested
 // columns, in the order of the request. It does not interpret values:
@@ -30,6 +31,9 @@ const (
 	CSV Format = "csv"
 	// JSONL is JSON Lines: one JSON object per line, blank lines skipped.
 	JSONL Format = "jsonl"
+	// Parquet is Apache Parquet with a flat schema, read row group by row
+	// group.
+	Parquet Format = "parquet"
 )
 
 // ErrEmpty is returned, wrapped with the file's path, when a file has no data
@@ -72,22 +76,27 @@ func ParseFormat(name string) (Format, error) {
 		return CSV, nil
 	case "jsonl", "ndjson":
 		return JSONL, nil
+	case "parquet":
+		return Parquet, nil
 	}
-	return "", fmt.Errorf("unknown predictions format %q: use csv, jsonl or ndjson", name)
+	return "", fmt.Errorf("unknown predictions format %q: use csv, jsonl, ndjson or parquet", name)
 }
 
-// FormatFromPath picks the format from a file name's extension: .csv, .jsonl
-// or .ndjson, each optionally followed by .gz.
+// FormatFromPath picks the format from a file name's extension: .csv, .tsv
+// (tab-separated CSV), .jsonl, .ndjson or .parquet, each optionally followed
+// by .gz.
 func FormatFromPath(path string) (Format, error) {
 	name := strings.ToLower(filepath.Base(path))
 	name = strings.TrimSuffix(name, ".gz")
 	switch filepath.Ext(name) {
-	case ".csv":
+	case ".csv", ".tsv":
 		return CSV, nil
 	case ".jsonl", ".ndjson":
 		return JSONL, nil
+	case ".parquet":
+		return Parquet, nil
 	}
-	return "", fmt.Errorf("cannot tell the format of %q from its extension: name it .csv, .jsonl or .ndjson (optionally with .gz), or set the format explicitly", path)
+	return "", fmt.Errorf("cannot tell the format of %q from its extension: name it .csv, .tsv, .jsonl, .ndjson or .parquet (optionally with .gz), or set the format explicitly", path)
 }
 
 // Options selects the file's format and the columns to return.
@@ -101,6 +110,12 @@ type Options struct {
 	// Columns are the names of the columns to return, in order. A name may
 	// appear more than once.
 	Columns []string
+	// Delimiter separates the fields of a CSV file. The zero value means
+	// ',', or a tab for a file named .tsv.
+	Delimiter rune
+	// Header names the columns of a CSV file that has no header row. Empty
+	// means the first row is the header.
+	Header []string
 }
 
 // Reader streams the requested columns of a predictions file, one row at a
@@ -109,7 +124,8 @@ type Reader struct {
 	path    string
 	columns []string
 	rows    rowSource
-	hashed  *hashingReader // nil for NewReader
+	hashed  *hashingReader // nil for NewReader and Parquet
+	digest  string         // the digest of a Parquet file, computed on Open
 	file    io.Closer      // nil for NewReader
 	count   int
 	line    int
@@ -136,6 +152,13 @@ func Open(path string, opts Options) (*Reader, error) {
 			return nil, err
 		}
 		opts.Format = format
+	}
+
+	if opts.Format == Parquet {
+		return openParquet(path, opts)
+	}
+	if opts.Delimiter == 0 && strings.HasSuffix(strings.TrimSuffix(strings.ToLower(opts.DisplayPath), ".gz"), ".tsv") {
+		opts.Delimiter = '\t'
 	}
 
 	f, err := os.Open(path)
@@ -184,7 +207,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	reader := &Reader{path: opts.DisplayPath, columns: opts.Columns}
 	switch opts.Format {
 	case CSV:
-		rows, err := newCSVSource(input, opts.DisplayPath, opts.Columns)
+		rows, err := newCSVSource(input, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +215,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	case JSONL:
 		reader.rows = newJSONLSource(input, opts.DisplayPath, opts.Columns)
 	default:
-		return nil, fmt.Errorf("%s: unknown format %q: use csv or jsonl", opts.DisplayPath, opts.Format)
+		return nil, fmt.Errorf("%s: format %q cannot be read from a stream: use csv or jsonl, or Open for parquet", opts.DisplayPath, opts.Format)
 	}
 	return reader, nil
 }
@@ -235,6 +258,9 @@ func (r *Reader) Rows() int { return r.count }
 // called once Next has returned io.EOF, and is available only for a Reader
 // made by Open.
 func (r *Reader) SHA256() (string, error) {
+	if r.digest != "" {
+		return r.digest, nil
+	}
 	if r.hashed == nil {
 		return "", errors.New("SHA256 needs a Reader made by Open")
 	}

@@ -236,7 +236,7 @@ func TestOpenErrors(t *testing.T) {
 	if err := os.WriteFile(plain, []byte("label\n1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	unknown := filepath.Join(dir, "p.parquet")
+	unknown := filepath.Join(dir, "p.xlsx")
 	if err := os.WriteFile(unknown, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,13 @@ const copyBufferSize = 256 << 10
 // Files are read once each, concurrently by at most GOMAXPROCS workers.
 // The walk stops at the first error and when ctx is cancelled.
 func HashPath(ctx context.Context, baseDir, rel string) (Entry, error) {
+	return Hash(ctx, baseDir, rel, Options{})
+}
+
+// Hash is [HashPath] with options: progress reporting, the MD5 digests DVC
+// records, and Git LFS pointer detection. With zero Options it is exactly
+// HashPath.
+func Hash(ctx context.Context, baseDir, rel string, opts Options) (Entry, error) {
 	if rel == "" {
 		return Entry{}, errors.New("empty path: set the path in the configuration")
 	}
@@ -53,13 +60,14 @@ func HashPath(ctx context.Context, baseDir, rel string) (Entry, error) {
 
 	switch {
 	case info.Mode().IsRegular():
-		sum, size, err := hashFile(ctx, full, make([]byte, copyBufferSize))
+		f, err := hashFile(ctx, full, make([]byte, copyBufferSize), opts)
 		if err != nil {
 			return Entry{}, fmt.Errorf("hashing %q: %w", rel, err)
 		}
-		entry.Type, entry.SHA256, entry.Size = TypeFile, sum, size
+		entry.Type, entry.SHA256, entry.Size = TypeFile, f.SHA256, f.Size
+		entry.MD5, entry.LegacyMD5, entry.LFS = f.MD5, f.LegacyMD5, f.LFS
 	case info.IsDir():
-		files, err := hashTree(ctx, full)
+		files, err := hashTree(ctx, full, opts)
 		if err != nil {
 			return Entry{}, fmt.Errorf("hashing directory %q: %w", rel, err)
 		}
@@ -102,7 +110,7 @@ type treeFile struct {
 
 // hashTree walks root and hashes its regular files concurrently. It
 // returns them sorted by path.
-func hashTree(ctx context.Context, root string) ([]File, error) {
+func hashTree(ctx context.Context, root string, opts Options) ([]File, error) {
 	found, err := walkTree(ctx, root)
 	if err != nil {
 		return nil, err
@@ -124,11 +132,12 @@ func hashTree(ctx context.Context, root string) ([]File, error) {
 				if i >= len(found) {
 					return nil
 				}
-				sum, size, err := hashFile(gctx, found[i].source, buf)
+				f, err := hashFile(gctx, found[i].source, buf, opts)
 				if err != nil {
 					return fmt.Errorf("hashing %q: %w", found[i].rel, err)
 				}
-				files[i] = File{Path: found[i].rel, SHA256: sum, Size: size}
+				f.Path = found[i].rel
+				files[i] = f
 			}
 		})
 	}
@@ -218,21 +227,44 @@ func linkTarget(realRoot, path, rel string) (string, error) {
 	return target, nil
 }
 
-// hashFile streams the file at path through SHA-256 using buf and returns
-// the hex digest and the number of bytes read.
-func hashFile(ctx context.Context, path string, buf []byte) (string, int64, error) {
+// hashFile streams the file at path once through SHA-256 (and MD5 when
+// opts ask for it) using buf. The returned File has no Path. When
+// opts.DetectLFS is set and the file is a Git LFS pointer, the digest and
+// size are the ones the pointer declares for the content, and LFS says so.
+func hashFile(ctx context.Context, path string, buf []byte, opts Options) (File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return File{}, err
 	}
 	defer f.Close()
 
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, contextReader{ctx: ctx, r: f}, buf)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	var w io.Writer = h
+	var md5s *dvcDigests
+	if opts.MD5 {
+		md5s = newDVCDigests()
+		w = io.MultiWriter(h, md5s)
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	var head headWriter
+	if opts.DetectLFS {
+		w = io.MultiWriter(w, &head)
+	}
+	n, err := io.CopyBuffer(w, contextReader{ctx: ctx, r: f, progress: opts.Progress}, buf)
+	if err != nil {
+		return File{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	out := File{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	if md5s != nil {
+		out.MD5, out.LegacyMD5 = md5s.sums()
+	}
+	if opts.DetectLFS && n <= maxPointerSize {
+		if p, ok := ParseLFSPointer(head.bytes()); ok {
+			out.LFS = &LFSInfo{PointerSHA256: out.SHA256, PointerSize: n}
+			out.SHA256, out.Size = p.OID, p.Size
+			out.MD5, out.LegacyMD5 = "", ""
+		}
+	}
+	return out, nil
 }
 
 // contextReader fails reads once ctx is done, so a large file stops being
@@ -240,11 +272,17 @@ func hashFile(ctx context.Context, path string, buf []byte) (string, int64, erro
 type contextReader struct {
 	ctx context.Context
 	r   io.Reader
+	// progress, when not nil, receives the count of every read.
+	progress func(int64)
 }
 
 func (c contextReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := c.r.Read(p)
+	if c.progress != nil && n > 0 {
+		c.progress(int64(n))
+	}
+	return n, err
 }

@@ -71,6 +71,16 @@ type Entry struct {
 	// Files lists a directory's regular files sorted by path; it is empty
 	// for a file.
 	Files []File `json:"files,omitempty"`
+
+	// LFS is set when the file is a Git LFS pointer that was not fetched
+	// (see [Options.DetectLFS]); SHA256 and Size are then the content's as
+	// the pointer declares them.
+	LFS *LFSInfo `json:"lfs,omitempty"`
+
+	// MD5 and LegacyMD5 are the DVC digests of a file (see [Options.MD5]);
+	// they are not part of lineage.json.
+	MD5       string `json:"-"`
+	LegacyMD5 string `json:"-"`
 }
 
 // File is one line of a directory's manifest.
@@ -83,6 +93,15 @@ type File struct {
 
 	// Size is the file's size in bytes.
 	Size int64 `json:"size"`
+
+	// LFS is set when the file is an unfetched Git LFS pointer, as for
+	// [Entry].
+	LFS *LFSInfo `json:"lfs,omitempty"`
+
+	// MD5 and LegacyMD5 are the DVC digests (see [Options.MD5]); they are
+	// not part of lineage.json.
+	MD5       string `json:"-"`
+	LegacyMD5 string `json:"-"`
 }
 
 // Dataset is an [Entry] together with the facts the configuration declares
@@ -104,6 +123,85 @@ type Dataset struct {
 	// License is the dataset's licence, as an SPDX expression where one
 	// exists; empty when not declared.
 	License string `json:"license,omitempty"`
+
+	// Provenance holds the remaining declared facts and those derived from
+	// the repository; nil when none was declared.
+	Provenance *Provenance `json:"provenance,omitempty"`
+
+	// LFSFetch is the command that fetches the content of the dataset's
+	// Git LFS pointers; empty when it has none.
+	LFSFetch string `json:"lfsFetch,omitempty"`
+
+	// DVC lists the cross-checks of the dataset against the DVC files
+	// that track it; empty when no DVC file names it.
+	DVC []DVCCheck `json:"dvc,omitempty"`
+}
+
+// Provenance is where a dataset came from and under which terms.
+type Provenance struct {
+	// Description is free text from the configuration.
+	Description string `json:"description,omitempty"`
+	// Terms states the usage rights beyond the licence.
+	Terms string `json:"terms,omitempty"`
+	// Collection is the period the data was collected in.
+	Collection *Period `json:"collection,omitempty"`
+	// Preprocessing lists the code that produced the dataset.
+	Preprocessing []Code `json:"preprocessing,omitempty"`
+	// Composition gives the dataset's shares by origin; they add up to 1.
+	Composition []Share `json:"composition,omitempty"`
+}
+
+// Period is a time span given as dates (YYYY, YYYY-MM or YYYY-MM-DD).
+type Period struct {
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
+}
+
+// Code is a preprocessing file or directory with its digest and the last
+// commit that changed it.
+type Code struct {
+	Entry
+	// Commit is the last commit that changed the path; empty outside a
+	// repository or when no commit touched it.
+	Commit string `json:"commit,omitempty"`
+}
+
+// Share is the fraction of a dataset that comes from one origin.
+type Share struct {
+	// Origin names the kind of source, for example "synthetic" or
+	// "proprietary".
+	Origin string `json:"origin"`
+	// Share is a fraction between 0 and 1.
+	Share float64 `json:"share"`
+}
+
+// DVC check statuses.
+const (
+	DVCMatched      = "matched"
+	DVCMismatched   = "mismatched"
+	DVCNotCheckable = "not-checkable"
+)
+
+// DVCCheck is the outcome of comparing a dataset with one entry of a DVC
+// file.
+type DVCCheck struct {
+	// File is the .dvc or dvc.lock file, as a path relative to the
+	// configuration file.
+	File string `json:"file"`
+	// Stage is the dvc.lock stage, empty for a .dvc file.
+	Stage string `json:"stage,omitempty"`
+	// Kind is "out" or "dep".
+	Kind string `json:"kind"`
+	// Hash is the recorded digest as "<field>:<value>", for example
+	// "md5:22a1…" or "etag:…".
+	Hash string `json:"hash"`
+	// Scheme is the hash scheme: "md5" (DVC 3), "md5-dos2unix" (DVC 2),
+	// or the field name for remote checksums.
+	Scheme string `json:"scheme"`
+	// Status is DVCMatched, DVCMismatched or DVCNotCheckable.
+	Status string `json:"status"`
+	// Detail says what differs, or why the entry cannot be checked.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Repo is the state of a Git repository.
@@ -121,4 +219,30 @@ type Repo struct {
 
 	// CommitTime is the committer time of Commit, in UTC.
 	CommitTime time.Time `json:"commitTime"`
+
+	// Files gives the Git state of every path the configuration names;
+	// empty when the caller named none.
+	Files []PathState `json:"files,omitempty"`
+}
+
+// Git states of a [PathState].
+const (
+	// StateClean: every file under the path is tracked and unchanged.
+	StateClean = "clean"
+	// StateModified: a tracked file under the path is staged or changed.
+	StateModified = "modified"
+	// StateUntracked: no file under the path is tracked.
+	StateUntracked = "untracked"
+	// StateOutside: the path lies outside the repository's working tree.
+	StateOutside = "outside"
+)
+
+// PathState is the Git state of one path the configuration names.
+type PathState struct {
+	// Path is relative to the repository root, with slashes.
+	Path string `json:"path"`
+	// State is StateClean, StateModified, StateUntracked or StateOutside.
+	State string `json:"state"`
+	// Untracked counts the files under a directory that Git does not track.
+	Untracked int `json:"untracked,omitempty"`
 }

@@ -20,6 +20,12 @@ import (
 // The repository is read with go-git, so no git binary is needed. Linked
 // worktrees, whose ".git" is a file, are supported.
 func Repository(ctx context.Context, dir string) (*Repo, error) {
+	return RepositoryWithPaths(ctx, dir, nil)
+}
+
+// RepositoryWithPaths is [Repository] that also records in Repo.Files the
+// Git state of each of paths (absolute, or relative to dir).
+func RepositoryWithPaths(ctx context.Context, dir string, paths []string) (*Repo, error) {
 	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{
 		DetectDotGit:          true,
 		EnableDotGitCommonDir: true,
@@ -64,36 +70,53 @@ func Repository(ctx context.Context, dir string) (*Repo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	dirty, err := trackedChanges(repo)
+	status, err := worktreeStatus(repo)
 	if err != nil {
 		return nil, err
 	}
-	state.Dirty = dirty
+	state.Dirty = trackedChanges(status)
+	if len(paths) > 0 && status != nil {
+		files, err := pathStates(repo, status, dir, paths)
+		if err != nil {
+			return nil, err
+		}
+		state.Files = files
+	}
 	return state, nil
 }
 
-// trackedChanges reports whether any tracked file is staged or modified.
-func trackedChanges(repo *git.Repository) (bool, error) {
+// worktreeStatus returns the status of the working tree, or nil for a
+// bare repository.
+func worktreeStatus(repo *git.Repository) (git.Status, error) {
 	worktree, err := repo.Worktree()
 	if errors.Is(err, git.ErrIsBareRepository) {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("opening the Git worktree: %w", err)
+		return nil, fmt.Errorf("opening the Git worktree: %w", err)
 	}
 	status, err := worktree.Status()
 	if err != nil {
-		return false, fmt.Errorf("reading the Git worktree status: %w", err)
+		return nil, fmt.Errorf("reading the Git worktree status: %w", err)
 	}
+	return status, nil
+}
+
+// trackedChanges reports whether any tracked file is staged or modified.
+func trackedChanges(status git.Status) bool {
 	for _, s := range status {
-		if s.Staging == git.Untracked && s.Worktree == git.Untracked {
+		if isUntracked(s) {
 			continue
 		}
 		if s.Staging != git.Unmodified || s.Worktree != git.Unmodified {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
+}
+
+func isUntracked(s *git.FileStatus) bool {
+	return s.Staging == git.Untracked && s.Worktree == git.Untracked
 }
 
 // StripCredentials removes the user information from a remote URL with a

@@ -321,7 +321,9 @@ func TestEvaluateUndefinedMetrics(t *testing.T) {
 			name: "score outside probability range",
 			csv:  "label,prediction,score,group\n1,1,2.5,A\n0,0,-1,A\n",
 			wantUndefined: map[string]string{
-				"brierScore": `the score "2.5" on line 2 is outside [0, 1]`,
+				"brierScore":               `the score "2.5" on line 2 is outside [0, 1]`,
+				"logLoss":                  `the score "2.5" on line 2 is outside [0, 1]`,
+				"expectedCalibrationError": `the score "2.5" on line 2 is outside [0, 1]`,
 			},
 			// One group, no false positives: the FPR ratio is 0/0.
 			wantGroup: map[string]string{"fairness.equalizedOddsRatio": "every group's FPR is 0"},
@@ -334,8 +336,11 @@ func TestEvaluateUndefinedMetrics(t *testing.T) {
 			csv:     "label,prediction,group\n1,1,A\n0,0,A\n",
 			noScore: true,
 			wantUndefined: map[string]string{
-				"rocAuc":     "not configured",
-				"brierScore": "not configured",
+				"rocAuc":                   "not configured",
+				"averagePrecision":         "not configured",
+				"brierScore":               "not configured",
+				"logLoss":                  "not configured",
+				"expectedCalibrationError": "not configured",
 			},
 			wantGroup: map[string]string{"fairness.equalizedOddsRatio": "every group's FPR is 0"},
 		},
@@ -544,11 +549,13 @@ func TestEvaluateInvalidSpec(t *testing.T) {
 		modify func(*Spec)
 		want   string
 	}{
-		{"regression task", func(s *Spec) { s.Task = "regression" }, `task "regression" is not supported`},
+		{"regression task", func(s *Spec) { s.Task = "regression" }, `task "regression" is not binary-classification`},
+		{"unknown task", func(s *Spec) { s.Task = "clustering"; s.Name = "x" }, `task "clustering" is not binary-classification`},
 		{"no positive label", func(s *Spec) { s.PositiveLabel = "" }, "positive label is not set"},
 		{"same labels", func(s *Spec) { s.NegativeLabel = "1" }, "equals the positive label"},
 		{"duplicate group", func(s *Spec) { s.Groups = []string{"group", "group"} }, `"group" is listed twice`},
-		{"unknown format", func(s *Spec) { s.Format = "parquet" }, `unknown predictions format "parquet"`},
+		{"unknown format", func(s *Spec) { s.Format = "xlsx" }, `unknown predictions format "xlsx"`},
+		{"csv read as parquet", func(s *Spec) { s.Format = "parquet" }, `not a readable Parquet file`},
 		{"no label column", func(s *Spec) { s.Columns.Label = "" }, "label column is not set"},
 	}
 	for _, tt := range tests {

@@ -113,6 +113,11 @@ func compareTree(t *testing.T, path string, got, want any) int {
 			t.Errorf("%s: got %.17g, want %.17g (difference %.3g)", path, g, w, g-w)
 		}
 		return 1
+	case []any:
+		if fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s: got %v, want %v", path, got, w)
+		}
+		return 1
 	default:
 		if got != want {
 			t.Errorf("%s: got %v, want %v", path, got, want)

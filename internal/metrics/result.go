@@ -18,7 +18,7 @@ const (
 )
 
 // result turns the accumulated counts into an Evaluation.
-func (a *accumulator) result() *Evaluation {
+func (a *accumulator) result() (*Evaluation, error) {
 	c := a.overall
 	evaluation := &Evaluation{
 		ConfusionMatrix: ConfusionMatrix{TP: c.tp, FP: c.fp, TN: c.tn, FN: c.fn},
@@ -47,19 +47,40 @@ func (a *accumulator) result() *Evaluation {
 		undefined["balancedAccuracy"] = reasonOneClass
 	}
 
-	a.scoreMetrics(m, undefined)
+	a.scoreMetrics(evaluation)
 
-	for i, column := range a.spec.Groups {
-		evaluation.Groups[column] = groupColumn(column, a.groups[i])
+	for d, column := range a.index.names {
+		names, err := a.index.groupNames(d)
+		if err != nil {
+			return nil, err
+		}
+		groups := make(map[string]*counts, len(names))
+		for id, name := range names {
+			groups[name] = &a.groups[d][id]
+		}
+		result, err := groupColumn(column, groups, a.spec.MinGroupSize, a.spec.ReferenceGroups[column])
+		if err != nil {
+			return nil, err
+		}
+		if d >= len(a.spec.Groups) {
+			result.Columns = a.spec.Intersections[d-len(a.spec.Groups)]
+		}
+		evaluation.Groups[column] = result
 	}
-	return evaluation
+	if a.boot != nil {
+		a.boot.intervals(evaluation, a.index)
+	}
+	return evaluation, nil
 }
 
-// scoreMetrics fills ROC AUC and the Brier score.
-func (a *accumulator) scoreMetrics(m *Metrics, undefined map[string]string) {
+// scoreMetrics fills the metrics computed from the scores.
+func (a *accumulator) scoreMetrics(evaluation *Evaluation) {
+	m, undefined := &evaluation.Metrics, evaluation.Undefined
+	needProbabilities := []string{"brierScore", "logLoss", "expectedCalibrationError"}
 	if !a.hasScore {
-		undefined["rocAuc"] = reasonNoScoreColumn
-		undefined["brierScore"] = reasonNoScoreColumn
+		for _, key := range append([]string{"rocAuc", "averagePrecision"}, needProbabilities...) {
+			undefined[key] = reasonNoScoreColumn
+		}
 		return
 	}
 
@@ -68,48 +89,152 @@ func (a *accumulator) scoreMetrics(m *Metrics, undefined map[string]string) {
 	} else {
 		undefined["rocAuc"] = reasonOneClass
 	}
+	if ap, ok := a.scores.averagePrecision(); ok {
+		m.AveragePrecision = finite(ap, undefined, "averagePrecision")
+	} else {
+		undefined["averagePrecision"] = reasonNoPositives
+	}
+	if len(a.spec.Thresholds) > 0 {
+		evaluation.Thresholds = a.sweep.result()
+	}
 
 	if a.notProbab != nil {
-		undefined["brierScore"] = fmt.Sprintf(
-			"the score %q on line %d is outside [0, 1]; the Brier score needs probabilities of the positive class",
+		reason := fmt.Sprintf(
+			"the score %q on line %d is outside [0, 1]; this metric needs probabilities of the positive class",
 			a.notProbab.value, a.notProbab.line)
+		for _, key := range needProbabilities {
+			undefined[key] = reason
+		}
 		return
 	}
-	rows := len(a.scores.positive) + len(a.scores.negative)
-	m.BrierScore = finite(a.brier.value()/float64(rows), undefined, "brierScore")
+	rows := float64(len(a.scores.positive) + len(a.scores.negative))
+	m.BrierScore = finite(a.brier.value()/rows, undefined, "brierScore")
+	m.LogLoss = finite(a.logLoss.value()/rows, undefined, "logLoss")
+	calibration, ece := a.calib.result()
+	evaluation.Calibration = calibration
+	m.ExpectedCalibrationError = finite(ece, undefined, "expectedCalibrationError")
 }
 
 // groupColumn computes the per-group metrics and fairness measures of one
-// column.
-func groupColumn(column string, groups map[string]*counts) *GroupColumn {
+// column. Groups smaller than minSize are reported but left out of the
+// fairness measures. A non-empty reference names the group the others are
+// compared with; it must exist and be large enough.
+func groupColumn(column string, groups map[string]*counts, minSize int64, reference string) (*GroupColumn, error) {
 	result := &GroupColumn{
-		Column:    column,
-		Groups:    make(map[string]*GroupMetrics, len(groups)),
-		Undefined: map[string]string{},
+		Column:         column,
+		MinGroupSize:   minSize,
+		ExcludedGroups: []string{},
+		Groups:         make(map[string]*GroupMetrics, len(groups)),
+		Undefined:      map[string]string{},
 	}
 	undefined := result.Undefined
 
 	// Sorted names make the order of reasons that list groups stable.
 	names := slices.Sorted(maps.Keys(groups))
+	var included []string
 	for _, name := range names {
-		c := groups[name]
-		count := c.tp + c.fp + c.tn + c.fn
-		key := "groups." + name + "."
-		result.Groups[name] = &GroupMetrics{
-			Count:         count,
-			Positives:     c.tp + c.fn,
-			BaseRate:      float64(c.tp+c.fn) / float64(count),
-			SelectionRate: float64(c.tp+c.fp) / float64(count),
-			TPR:           ratio(c.tp, c.tp+c.fn, undefined, key+"tpr", reasonNoPositives),
-			FPR:           ratio(c.fp, c.tn+c.fp, undefined, key+"fpr", reasonNoNegatives),
-			FNR:           ratio(c.fn, c.tp+c.fn, undefined, key+"fnr", reasonNoPositives),
-			Precision:     ratio(c.tp, c.tp+c.fp, undefined, key+"precision", reasonNoPredictedPositives),
-			Accuracy:      float64(c.tp+c.tn) / float64(count),
+		c := *groups[name]
+		metrics := groupMetrics(c, undefined, "groups."+name+".")
+		result.Groups[name] = metrics
+		count := metrics.Count
+		if count < minSize {
+			result.ExcludedGroups = append(result.ExcludedGroups, name)
+		} else {
+			included = append(included, name)
 		}
 	}
 
-	result.Fairness = fairness(names, result.Groups, undefined)
-	return result
+	if len(included) == 0 {
+		reason := fmt.Sprintf("every group has fewer than %d rows (the minimum group size)", minSize)
+		for _, key := range fairnessKeys {
+			undefined["fairness."+key] = reason
+		}
+	} else {
+		result.Fairness = fairness(included, result.Groups, undefined)
+	}
+	if reference != "" {
+		ref, err := referenceComparison(column, reference, included, result.Groups, minSize)
+		if err != nil {
+			return nil, err
+		}
+		result.Reference = ref
+	}
+	return result, nil
+}
+
+// fairnessKeys lists the JSON names of the Fairness fields.
+var fairnessKeys = []string{
+	"demographicParityDifference", "demographicParityRatio", "equalizedOddsDifference",
+	"equalizedOddsRatio", "disparateImpactRatio", "fourFifthsRule",
+}
+
+// referenceComparison compares every included group with the reference.
+func referenceComparison(column, reference string, included []string, groups map[string]*GroupMetrics, minSize int64) (*Reference, error) {
+	ref, ok := groups[reference]
+	if !ok {
+		return nil, fmt.Errorf("group column %s has no group %q to use as the reference: its groups are %s",
+			column, reference, listGroups(slices.Sorted(maps.Keys(groups))))
+	}
+	if !slices.Contains(included, reference) {
+		return nil, fmt.Errorf("the reference group %q of %s has %d rows, fewer than the minimum group size %d: pick a larger group",
+			reference, column, ref.Count, minSize)
+	}
+	out := &Reference{Group: reference, Groups: map[string]*ReferenceGap{}, Undefined: map[string]string{}}
+	undefined := out.Undefined
+	var ratios, gaps []float64
+	var missingRatio, missingGap []string
+	for _, name := range included {
+		if name == reference {
+			continue
+		}
+		g := groups[name]
+		key := "groups." + name + "."
+		gap := &ReferenceGap{
+			SelectionRateDifference: finite(g.SelectionRate-ref.SelectionRate, undefined, key+"selectionRateDifference"),
+			TPRDifference:           difference(g.TPR, ref.TPR, undefined, key+"tprDifference"),
+			FPRDifference:           difference(g.FPR, ref.FPR, undefined, key+"fprDifference"),
+		}
+		if ref.SelectionRate == 0 {
+			undefined[key+"selectionRateRatio"] = "the reference group has no predicted positive, so the ratio is x/0"
+			missingRatio = append(missingRatio, name)
+		} else {
+			gap.SelectionRateRatio = finite(g.SelectionRate/ref.SelectionRate, undefined, key+"selectionRateRatio")
+			ratios = append(ratios, *gap.SelectionRateRatio)
+		}
+		if gap.TPRDifference == nil || gap.FPRDifference == nil {
+			missingGap = append(missingGap, name)
+		} else {
+			gaps = append(gaps, max(math.Abs(*gap.TPRDifference), math.Abs(*gap.FPRDifference)))
+		}
+		out.Groups[name] = gap
+	}
+	switch {
+	case len(missingRatio) > 0:
+		undefined["disparateImpactRatio"] = "the reference group has no predicted positive"
+	case len(ratios) == 0:
+		undefined["disparateImpactRatio"] = "no other group is large enough to compare with the reference"
+	default:
+		out.DisparateImpactRatio = &ratios[slices.Index(ratios, slices.Min(ratios))]
+	}
+	switch {
+	case len(missingGap) > 0:
+		undefined["equalizedOddsDifference"] = fmt.Sprintf("a TPR or FPR is undefined for %s or the reference", listGroups(missingGap))
+	case len(gaps) == 0:
+		undefined["equalizedOddsDifference"] = "no other group is large enough to compare with the reference"
+	default:
+		value := slices.Max(gaps)
+		out.EqualizedOddsDifference = &value
+	}
+	return out, nil
+}
+
+// difference returns a - b, or nil with a reason when either is undefined.
+func difference(a, b *float64, undefined map[string]string, key string) *float64 {
+	if a == nil || b == nil {
+		undefined[key] = "the rate is undefined for this group or for the reference group"
+		return nil
+	}
+	return finite(*a-*b, undefined, key)
 }
 
 // fairness computes the between-group measures. A measure built on a rate
@@ -221,4 +346,21 @@ func finite(value float64, undefined map[string]string, key string) *float64 {
 		return nil
 	}
 	return &value
+}
+
+// groupMetrics computes one group's metrics from its confusion matrix, which
+// must count at least one row. Reasons go under key+"<metric>".
+func groupMetrics(c counts, undefined map[string]string, key string) *GroupMetrics {
+	count := c.tp + c.fp + c.tn + c.fn
+	return &GroupMetrics{
+		Count:         count,
+		Positives:     c.tp + c.fn,
+		BaseRate:      float64(c.tp+c.fn) / float64(count),
+		SelectionRate: float64(c.tp+c.fp) / float64(count),
+		TPR:           ratio(c.tp, c.tp+c.fn, undefined, key+"tpr", reasonNoPositives),
+		FPR:           ratio(c.fp, c.tn+c.fp, undefined, key+"fpr", reasonNoNegatives),
+		FNR:           ratio(c.fn, c.tp+c.fn, undefined, key+"fnr", reasonNoPositives),
+		Precision:     ratio(c.tp, c.tp+c.fp, undefined, key+"precision", reasonNoPredictedPositives),
+		Accuracy:      float64(c.tp+c.tn) / float64(count),
+	}
 }

@@ -62,6 +62,60 @@ type evaluation struct {
 	Metrics       map[string]*float64    `json:"metrics"`
 	Undefined     map[string]string      `json:"undefined"`
 	Groups        map[string]groupColumn `json:"groups"`
+	// The fields below appear only for some tasks or settings.
+	Unit                string                         `json:"unit"`
+	PerClass            map[string]map[string]*float64 `json:"perClass"`
+	ConfidenceIntervals map[string]interval            `json:"confidenceIntervals"`
+	Bootstrap           *bootstrapInfo                 `json:"bootstrap"`
+	Robustness          *robustness                    `json:"robustness"`
+	Thresholds          []thresholdPoint               `json:"thresholds"`
+	Tasks               map[string]harnessTask         `json:"tasks"`
+	Providers           map[string]map[string]*float64 `json:"providers"`
+	Probes              map[string]garakProbe          `json:"probes"`
+}
+
+type interval struct {
+	Lower *float64 `json:"lower"`
+	Upper *float64 `json:"upper"`
+}
+
+type bootstrapInfo struct {
+	Method     string  `json:"method"`
+	Resamples  int     `json:"resamples"`
+	Seed       int64   `json:"seed"`
+	Confidence float64 `json:"confidence"`
+}
+
+type robustness struct {
+	Baseline    string              `json:"baseline"`
+	Kind        string              `json:"kind"`
+	Description string              `json:"description"`
+	Drop        map[string]*float64 `json:"drop"`
+	FlipRate    *float64            `json:"flipRate"`
+	Undefined   map[string]string   `json:"undefined"`
+}
+
+type thresholdPoint struct {
+	Threshold float64  `json:"threshold"`
+	TPR       *float64 `json:"tpr"`
+	FPR       *float64 `json:"fpr"`
+	Precision *float64 `json:"precision"`
+}
+
+type harnessTask struct {
+	Metrics map[string]*float64 `json:"metrics"`
+	Stderr  map[string]*float64 `json:"stderr"`
+}
+
+type garakProbe struct {
+	Probe                string   `json:"probe"`
+	MaxAttackSuccessRate *float64 `json:"maxAttackSuccessRate"`
+	Detectors            map[string]struct {
+		Detector          string   `json:"detector"`
+		Evaluated         int64    `json:"evaluated"`
+		Hits              int64    `json:"hits"`
+		AttackSuccessRate *float64 `json:"attackSuccessRate"`
+	} `json:"detectors"`
 }
 
 type source struct {
@@ -71,10 +125,12 @@ type source struct {
 }
 
 type groupColumn struct {
-	Column    string                         `json:"column"`
-	Groups    map[string]map[string]*float64 `json:"groups"`
-	Undefined map[string]string              `json:"undefined"`
-	Fairness  map[string]json.RawMessage     `json:"fairness"`
+	Column         string                         `json:"column"`
+	Groups         map[string]map[string]*float64 `json:"groups"`
+	Undefined      map[string]string              `json:"undefined"`
+	Fairness       map[string]json.RawMessage     `json:"fairness"`
+	MinGroupSize   int64                          `json:"minGroupSize"`
+	ExcludedGroups []string                       `json:"excludedGroups"`
 }
 
 // lineageDoc mirrors the parts of lineage.json the card shows.
@@ -132,6 +188,16 @@ var headline = []struct{ key, label string }{
 	{"f1", "F1"},
 	{"rocAuc", "ROC AUC"},
 	{"brierScore", "Brier score"},
+}
+
+// taskHeadline lists, for each task other than binary classification, the
+// overall metrics a summary shows first.
+var taskHeadline = map[string][]struct{ key, label string }{
+	"multiclass-classification": {{"accuracy", "Accuracy"}, {"balancedAccuracy", "Balanced accuracy"}, {"macroF1", "Macro F1"}, {"macroRocAuc", "Macro ROC AUC"}},
+	"regression":                {{"mae", "MAE"}, {"rmse", "RMSE"}, {"r2", "R²"}, {"mape", "MAPE"}},
+	"latency":                   {{"p50", "p50 (ms)"}, {"p95", "p95 (ms)"}, {"p99", "p99 (ms)"}, {"throughput", "Requests/s"}},
+	"promptfoo":                 {{"passRate", "Pass rate"}, {"meanScore", "Mean score"}, {"tests", "Tests"}},
+	"garak":                     {{"attackSuccessRate", "Attack success rate"}, {"evaluated", "Outputs evaluated"}},
 }
 
 // groupMetrics lists the per-group metrics shown in the card, in order.

@@ -94,6 +94,10 @@ func Markdown(in Input) ([]byte, error) {
 }
 
 func writeEvaluation(b *bytes.Buffer, ev evaluation) {
+	if ev.Task != "binary-classification" {
+		writeOtherEvaluation(b, ev)
+		return
+	}
 	fmt.Fprintf(b, "### Evaluation %s\n\n", escape(ev.Name))
 	fmt.Fprintf(b, "Task %s on %s (%d rows, SHA-256 `%s`), positive label %s.\n\n",
 		ev.Task, cell(ev.Source.Path), ev.Source.Rows, ev.Source.SHA256, cell(ev.PositiveLabel))
@@ -137,6 +141,7 @@ func writeEvaluation(b *bytes.Buffer, ev evaluation) {
 		b.WriteString("\n")
 	}
 
+	writeExtras(b, ev)
 	if len(ev.Undefined) > 0 {
 		b.WriteString("Undefined metrics:\n\n")
 		for _, k := range slices.Sorted(maps.Keys(ev.Undefined)) {
@@ -165,8 +170,19 @@ func Summary(in Input) ([]byte, error) {
 		writeFindings(&b, in.Verdict, false)
 	}
 
-	b.WriteString("## Headline metrics\n\n| Evaluation | Rows | Accuracy | Balanced accuracy | ROC AUC | F1 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	var binary, others []string
 	for _, name := range d.names {
+		if d.metrics.Evaluations[name].Task == "binary-classification" {
+			binary = append(binary, name)
+		} else {
+			others = append(others, name)
+		}
+	}
+	b.WriteString("## Headline metrics\n\n")
+	if len(binary) > 0 {
+		b.WriteString("| Evaluation | Rows | Accuracy | Balanced accuracy | ROC AUC | F1 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	}
+	for _, name := range binary {
 		ev := d.metrics.Evaluations[name]
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n", cell(name), ev.Source.Rows,
 			value(ev.Metrics["accuracy"], ev.Undefined["accuracy"]),
@@ -174,7 +190,17 @@ func Summary(in Input) ([]byte, error) {
 			value(ev.Metrics["rocAuc"], ev.Undefined["rocAuc"]),
 			value(ev.Metrics["f1"], ev.Undefined["f1"]))
 	}
-	b.WriteString("\n")
+	if len(binary) > 0 {
+		b.WriteString("\n")
+	}
+	if len(others) > 0 {
+		b.WriteString("| Evaluation | Task | Rows | Key metrics |\n| --- | --- | ---: | --- |\n")
+		for _, name := range others {
+			ev := d.metrics.Evaluations[name]
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", cell(name), ev.Task, ev.Source.Rows, keyMetrics(ev))
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "Attestations: %s. Made by %s. The full model card is model-card.md.\n", escape(in.Signing), escape(in.Tool))
 	return b.Bytes(), nil
 }

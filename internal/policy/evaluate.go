@@ -30,6 +30,9 @@ type Verdict struct {
 	Policies []File   `json:"policies"`
 	Counts   Counts   `json:"counts"`
 	Results  []Result `json:"results"`
+	// Baseline says which baseline pack the results were compared with,
+	// or why none was; nil when no baseline was looked for.
+	Baseline *BaselineInfo `json:"baseline,omitempty"`
 }
 
 // Counts tallies the results of a verdict.
@@ -37,6 +40,9 @@ type Counts struct {
 	Passed int `json:"passed"`
 	Warned int `json:"warned"`
 	Failed int `json:"failed"`
+	// NoBaseline counts results of rules that only bound the change from
+	// a baseline, evaluated without one; they never block.
+	NoBaseline int `json:"noBaseline,omitempty"`
 }
 
 // Result is one rule applied to one concrete metric path.
@@ -49,8 +55,16 @@ type Result struct {
 	Min         *float64 `json:"min,omitempty"`
 	Max         *float64 `json:"max,omitempty"`
 	// Value is the measured value; nil when the metric is undefined.
-	Value   *float64 `json:"value"`
-	Outcome Outcome  `json:"outcome"`
+	Value *float64 `json:"value"`
+	// MaxDrop and MaxIncrease are the rule's bounds on the change from the
+	// baseline; Baseline is the baseline pack's value of the same path
+	// and Delta is Value minus Baseline. Baseline and Delta are nil when
+	// there is no baseline value to compare with.
+	MaxDrop     *float64 `json:"maxDrop,omitempty"`
+	MaxIncrease *float64 `json:"maxIncrease,omitempty"`
+	Baseline    *float64 `json:"baseline,omitempty"`
+	Delta       *float64 `json:"delta,omitempty"`
+	Outcome     Outcome  `json:"outcome"`
 	// Message explains the outcome in one sentence.
 	Message string `json:"message"`
 }
@@ -63,9 +77,22 @@ func (r Result) Blocking() bool { return r.Outcome == OutcomeFail }
 // because a typo must never pass silently. A "*" segment that expands over
 // an empty map gives no results for that rule.
 func Evaluate(metrics []byte, files []File) (*Verdict, error) {
+	return EvaluateBaseline(metrics, nil, files)
+}
+
+// EvaluateBaseline is Evaluate with baseline, the metrics document of the
+// baseline pack, to compare with; nil means there is no baseline. Every
+// result whose path has a numeric value in the baseline records that value
+// and the delta; rules with max_drop or max_increase are checked against
+// it (see baseline.go).
+func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) {
 	var tree any
 	if err := json.Unmarshal(metrics, &tree); err != nil {
 		return nil, fmt.Errorf("decoding metrics document: %w", err)
+	}
+	base, err := decodeBaseline(baseline)
+	if err != nil {
+		return nil, err
 	}
 
 	v := &Verdict{Result: OutcomePass, Policies: files, Results: []Result{}}
@@ -80,6 +107,9 @@ func Evaluate(metrics []byte, files []File) (*Verdict, error) {
 			}
 			for _, m := range matches {
 				r, err := apply(rule, m)
+				if err == nil {
+					r = compareBaseline(rule, r, m.path, base)
+				}
 				if err != nil {
 					errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.line, Key: "metric",
 						Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
@@ -101,6 +131,8 @@ func Evaluate(metrics []byte, files []File) (*Verdict, error) {
 			v.Counts.Warned++
 		case OutcomeFail:
 			v.Counts.Failed++
+		case OutcomeNoBaseline:
+			v.Counts.NoBaseline++
 		}
 	}
 	switch {
@@ -219,6 +251,10 @@ func apply(rule Rule, m match) (Result, error) {
 	case rule.Max != nil && value > *rule.Max:
 		r.Outcome = failed
 		r.Message = fmt.Sprintf("%s is %s, above the maximum %s", r.Metric, Format(value), Format(*rule.Max))
+	case rule.Min == nil && rule.Max == nil:
+		// Only max_drop or max_increase: compareBaseline decides.
+		r.Outcome = OutcomePass
+		r.Message = fmt.Sprintf("%s is %s", r.Metric, Format(value))
 	default:
 		r.Outcome = OutcomePass
 		r.Message = fmt.Sprintf("%s is %s, within %s", r.Metric, Format(value), bounds(rule.Min, rule.Max))

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"regexp"
 	"strings"
 
@@ -49,7 +48,13 @@ type File struct {
 	Path string `json:"path"`
 	// SHA256 is the hex digest of the file's bytes.
 	SHA256 string `json:"sha256"`
+	// Source says where the bytes were read when not from the working
+	// tree, such as "base commit 1a2b3c4" on a pull request.
+	Source string `json:"source,omitempty"`
 	Rules  []Rule `json:"-"`
+	// Licenses is the file's licence allow-list and deny-list; nil when
+	// the file has none.
+	Licenses *LicensePolicy `json:"licenses,omitempty"`
 }
 
 // Rule is one threshold on a metric path.
@@ -59,6 +64,10 @@ type Rule struct {
 	Metric      string   `yaml:"metric" json:"metric"`
 	Min         *float64 `yaml:"min" json:"min,omitempty"`
 	Max         *float64 `yaml:"max" json:"max,omitempty"`
+	// MaxDrop and MaxIncrease bound the change from the baseline pack's
+	// value of the same metric path; see baseline.go.
+	MaxDrop     *float64 `yaml:"max_drop" json:"maxDrop,omitempty"`
+	MaxIncrease *float64 `yaml:"max_increase" json:"maxIncrease,omitempty"`
 	Severity    Severity `yaml:"severity" json:"severity"`
 
 	// file and line locate the rule for messages.
@@ -67,7 +76,8 @@ type Rule struct {
 }
 
 type fileSchema struct {
-	Rules []Rule `yaml:"rules"`
+	Rules    []Rule         `yaml:"rules"`
+	Licenses *LicensePolicy `yaml:"licenses"`
 }
 
 var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
@@ -76,11 +86,18 @@ var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // or BuiltinPrefix followed by the name of a preset in builtins. Rule ids
 // must be unique across all files.
 func Load(refs []string, resolve func(string) string, builtins fs.FS) ([]File, error) {
+	return LoadFrom(refs, DiskReader(resolve), builtins)
+}
+
+// LoadFrom is Load with the policy files read through readFile, so that a
+// caller can read them from elsewhere than the working tree, such as a
+// pull request's base commit. Built-in presets still come from builtins.
+func LoadFrom(refs []string, readFile ReadFunc, builtins fs.FS) ([]File, error) {
 	var files []File
 	var errs []error
 	ids := map[string]string{}
 	for _, ref := range refs {
-		data, err := read(ref, resolve, builtins)
+		data, err := read(ref, readFile, builtins)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -105,7 +122,7 @@ func Load(refs []string, resolve func(string) string, builtins fs.FS) ([]File, e
 	return files, nil
 }
 
-func read(ref string, resolve func(string) string, builtins fs.FS) ([]byte, error) {
+func read(ref string, readFile ReadFunc, builtins fs.FS) ([]byte, error) {
 	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
 		data, err := fs.ReadFile(builtins, name+".yaml")
 		if err != nil {
@@ -113,8 +130,8 @@ func read(ref string, resolve func(string) string, builtins fs.FS) ([]byte, erro
 		}
 		return data, nil
 	}
-	data, err := os.ReadFile(resolve(ref))
-	if errors.Is(err, os.ErrNotExist) {
+	data, err := readFile(ref)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &strictyaml.Error{File: ref, Msg: "policy file not found; paths in policies are relative to the configuration file"}
 	}
 	if err != nil {
@@ -132,9 +149,10 @@ func Parse(ref string, data []byte) (*File, error) {
 	}
 
 	var errs []error
-	if len(schema.Rules) == 0 {
+	if len(schema.Rules) == 0 && schema.Licenses == nil {
 		errs = append(errs, doc.Errorf("rules", "required: list at least one rule"))
 	}
+	errs = append(errs, validateLicensePolicy(doc, schema.Licenses)...)
 	ids := map[string]bool{}
 	for i := range schema.Rules {
 		r := &schema.Rules[i]
@@ -154,9 +172,10 @@ func Parse(ref string, data []byte) (*File, error) {
 		} else if err := checkPath(r.Metric); err != nil {
 			errs = append(errs, doc.Errorf(key+".metric", "%v", err))
 		}
-		if r.Min == nil && r.Max == nil {
-			errs = append(errs, doc.Errorf(key, "set min, max or both"))
+		if r.Min == nil && r.Max == nil && r.MaxDrop == nil && r.MaxIncrease == nil {
+			errs = append(errs, doc.Errorf(key, "set min, max or both, or max_drop or max_increase to bound the change from the baseline"))
 		}
+		errs = append(errs, validateBaselineBounds(doc, key, r)...)
 		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 			errs = append(errs, doc.Errorf(key+".min", "min %v is greater than max %v", *r.Min, *r.Max))
 		}
@@ -173,7 +192,7 @@ func Parse(ref string, data []byte) (*File, error) {
 	}
 
 	sum := sha256.Sum256(data)
-	return &File{Path: ref, SHA256: hex.EncodeToString(sum[:]), Rules: schema.Rules}, nil
+	return &File{Path: ref, SHA256: hex.EncodeToString(sum[:]), Rules: schema.Rules, Licenses: schema.Licenses}, nil
 }
 
 func checkPath(p string) error {

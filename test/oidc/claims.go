@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// identity holds the few values that GitHub Actions derives most token
-// claims from. The zero value is not valid; see defaultIdentity.
+// identity contains the few values that GitHub Actions derives most token
+// claims from. The zero value is invalid, so start from defaultIdentity.
 type identity struct {
 	Repository        string
 	RepositoryID      string
@@ -41,31 +41,31 @@ func (id identity) validate() error {
 	var errs []error
 	owner, name, ok := strings.Cut(id.Repository, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		errs = append(errs, fmt.Errorf("repository %q is invalid: use OWNER/NAME", id.Repository))
+		errs = append(errs, fmt.Errorf("-repository %q is invalid: use OWNER/NAME", id.Repository))
 	}
 	if !strings.HasPrefix(id.Ref, "refs/") {
-		errs = append(errs, fmt.Errorf("ref %q is invalid: use a full ref such as refs/heads/main or refs/tags/v1.0.0", id.Ref))
+		errs = append(errs, fmt.Errorf("-ref %q is invalid: use a full ref such as refs/heads/main or refs/tags/v1.0.0", id.Ref))
 	}
 	required := []struct{ name, value string }{
-		{"repository-id", id.RepositoryID},
-		{"owner-id", id.RepositoryOwnerID},
-		{"sha", id.SHA},
-		{"workflow", id.WorkflowPath},
-		{"event", id.EventName},
-		{"run-id", id.RunID},
+		{"-repository-id", id.RepositoryID},
+		{"-owner-id", id.RepositoryOwnerID},
+		{"-sha", id.SHA},
+		{"-workflow", id.WorkflowPath},
+		{"-event", id.EventName},
+		{"-run-id", id.RunID},
 	}
 	for _, field := range required {
 		if field.value == "" {
-			errs = append(errs, fmt.Errorf("%s is empty", field.name))
+			errs = append(errs, fmt.Errorf("%s is empty: give a non-empty value", field.name))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// claims returns the claims GitHub Actions puts into a job's ID token,
-// without the registered claims iss, aud, iat, nbf, exp and jti. The claim
-// names and the formats of sub, workflow_ref and job_workflow_ref follow
-// GitHub's documentation of its OIDC token; Fulcio v1.8.8 rejects a
+// claims returns the claims of a GitHub Actions job token, without the
+// registered claims iss, aud, iat, nbf, exp and jti. sub has the form
+// repo:OWNER/NAME:ref:REF and the workflow refs OWNER/NAME/PATH@REF.
+// Fulcio v1.8.8 (pkg/identity/github/principal.go) rejects a
 // github-workflow token that lacks any of the sixteen claims it reads.
 func (id identity) claims() map[string]any {
 	owner, _, _ := strings.Cut(id.Repository, "/")

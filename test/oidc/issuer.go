@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -82,12 +83,11 @@ func (is *issuer) handler() http.Handler {
 }
 
 func (is *issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
-	claimNames := []string{"sub", "aud", "exp", "iat", "iss", "jti", "nbf"}
+	claimNames := []string{"aud", "exp", "iat", "iss", "jti", "nbf"}
 	for name := range is.claims {
-		if name != "sub" {
-			claimNames = append(claimNames, name)
-		}
+		claimNames = append(claimNames, name)
 	}
+	slices.Sort(claimNames)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                is.url,
 		"jwks_uri":                              is.url + jwksPath,
@@ -114,30 +114,30 @@ func (is *issuer) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 }
 
 // serveToken mints a token without authentication. GET uses the
-// configured claims; POST takes a JSON object of claim overrides for this
-// one token, with null removing a claim.
+// configured claims. POST takes a JSON object of claim overrides for this
+// one token, in which null removes a claim.
 func (is *issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	var overrides map[string]any
 	if r.Method == http.MethodPost {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxOverrideBytes+1))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("reading request body: %v", err))
+			is.reject(w, r, http.StatusBadRequest, fmt.Sprintf("reading request body: %v", err))
 			return
 		}
 		if len(body) > maxOverrideBytes {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("claim overrides exceed %d bytes", maxOverrideBytes))
+			is.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("claim overrides exceed %d bytes", maxOverrideBytes))
 			return
 		}
 		overrides, err = decodeClaims(body)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			is.reject(w, r, http.StatusBadRequest, err.Error())
 			return
 		}
 	}
 
 	token, err := is.mint(r.URL.Query().Get("audience"), overrides)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		is.reject(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/jwt")
@@ -150,19 +150,18 @@ func (is *issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 // {"value": "<jwt>"}.
 func (is *issuer) serveActionsToken(w http.ResponseWriter, r *http.Request) {
 	if is.requestToken == "" {
-		writeError(w, http.StatusNotFound, "the Actions token endpoint is disabled: start the issuer with -request-token")
+		is.reject(w, r, http.StatusNotFound, "the Actions token endpoint is disabled: start the issuer with -request-token")
 		return
 	}
 	scheme, credential, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "bearer") || subtle.ConstantTimeCompare([]byte(credential), []byte(is.requestToken)) != 1 {
-		is.logger.Warn("rejected Actions token request", "reason", "missing or wrong bearer token", "remote", r.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+		is.reject(w, r, http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 		return
 	}
 
 	token, err := is.mint(r.URL.Query().Get("audience"), nil)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		is.reject(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"count": 1, "value": token})
@@ -219,6 +218,12 @@ func (is *issuer) sign(claims map[string]any) (string, error) {
 		return "", fmt.Errorf("signing token: %w", err)
 	}
 	return signingInput + "." + base64.RawURLEncoding.EncodeToString(signature), nil
+}
+
+// reject logs a refused request and sends the message as a JSON error.
+func (is *issuer) reject(w http.ResponseWriter, r *http.Request, status int, message string) {
+	is.logger.Warn("rejected request", "method", r.Method, "path", r.URL.Path, "status", status, "error", message, "remote", r.RemoteAddr)
+	writeError(w, status, message)
 }
 
 func writeJSON(w http.ResponseWriter, status int, value any) {

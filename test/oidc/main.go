@@ -1,6 +1,6 @@
-// Command oidc is a minimal OpenID Connect issuer for tests. It stands in
-// for GitHub Actions' token issuer on a loopback address, so that Fulcio,
-// cosign and auditpack can sign keylessly without reaching GitHub.
+// Command oidc is a minimal OpenID Connect issuer for tests. It takes the
+// place of GitHub Actions' token issuer on a loopback address, so that
+// Fulcio, cosign and auditpack can sign keylessly without reaching GitHub.
 //
 // Routes:
 //

@@ -19,6 +19,7 @@ import sys
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
 
 POSITIVE = "1"
 GROUP_COLUMNS = ["race", "sex"]
@@ -45,12 +46,25 @@ def overall(y_true, y_pred, score):
         "f1": skm.f1_score(y_true, y_pred, zero_division=0) if 2 * tp + fp + fn else None,
         "rocAuc": skm.roc_auc_score(y_true, score) if both_classes else None,
         "brierScore": skm.brier_score_loss(y_true, score) if probabilities else None,
+        "averagePrecision": skm.average_precision_score(y_true, score) if tp + fn else None,
+        "logLoss": skm.log_loss(y_true, score, labels=[0, 1]) if probabilities else None,
+        "expectedCalibrationError": expected_calibration_error(y_true, score, 10) if probabilities else None,
         "positives": tp + fn,
         "negatives": tn + fp,
         "predictedPositives": tp + fp,
     }
     matrix = {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
     return matrix, {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in result.items()}
+
+
+def expected_calibration_error(y_true, score, bins):
+    """Return the count-weighted mean |fraction positive - mean score| over
+    the non-empty bins of sklearn.calibration.calibration_curve (uniform)."""
+    fraction, mean_score = calibration_curve(y_true, score, n_bins=bins, strategy="uniform")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    counts = np.bincount(np.searchsorted(edges[1:-1], score), minlength=bins)
+    counts = counts[counts != 0]
+    return float(np.sum(counts / len(score) * np.abs(fraction - mean_score)))
 
 
 def group_rates(frame):
@@ -113,7 +127,8 @@ def main():
     for column in GROUP_COLUMNS:
         frame["group"] = data[column]
         per_group = {str(name): group_rates(part) for name, part in frame.groupby("group", sort=True)}
-        groups[column] = {"column": column, "groups": per_group, "fairness": fairness(per_group)}
+        groups[column] = {"column": column, "minGroupSize": 0, "excludedGroups": [],
+                          "groups": per_group, "fairness": fairness(per_group)}
 
     json.dump({
         "source": {"rows": len(data)},

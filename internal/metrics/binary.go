@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -12,103 +11,22 @@ import (
 	"github.com/auditpack/auditpack/internal/ingest"
 )
 
-// checkEvery is how many rows Evaluate reads between two checks of its
-// context.
-const checkEvery = 4096
-
-// Columns names the columns of a predictions file.
-type Columns struct {
-	// Label is the column holding the true label. Required.
-	Label string
-	// Prediction is the column holding the predicted label. Required.
-	Prediction string
-	// Score is the column holding the model's score for the positive class,
-	// used for ROC AUC and the Brier score. Empty means no score column:
-	// both metrics are then undefined.
-	Score string
-}
-
-// Spec describes one evaluation: the predictions file and how to read it.
-type Spec struct {
-	// Name is the evaluation's name.
-	Name string
-	// Task must be TaskBinaryClassification.
-	Task string
-	// Path is the absolute path of the predictions file.
-	Path string
-	// DisplayPath is the path as written in the configuration, used in
-	// messages and in Source.Path. Empty means Path.
-	DisplayPath string
-	// Format is "csv", "jsonl" or "ndjson". Empty picks it from the file
-	// name's extension.
-	Format string
-	// Columns names the label, prediction and score columns.
-	Columns Columns
-	// PositiveLabel is the label value of the positive class. Required.
-	PositiveLabel string
-	// NegativeLabel is the label value of the negative class. Empty means the
-	// first value other than PositiveLabel met in the label or prediction
-	// column, after which any third value is an error.
-	NegativeLabel string
-	// Groups are the protected-attribute columns to break the metrics down
-	// by.
-	Groups []string
-}
-
-// validate reports every problem of the spec at once.
-func (s Spec) validate() error {
-	var problems []error
-	if s.Task != TaskBinaryClassification {
-		problems = append(problems, fmt.Errorf("task %q is not supported: use %q", s.Task, TaskBinaryClassification))
-	}
-	if s.Path == "" {
-		problems = append(problems, errors.New("the predictions path is empty"))
-	}
-	if s.Columns.Label == "" {
-		problems = append(problems, errors.New("the label column is not set"))
-	}
-	if s.Columns.Prediction == "" {
-		problems = append(problems, errors.New("the prediction column is not set"))
-	}
-	if s.PositiveLabel == "" {
-		problems = append(problems, errors.New("the positive label is not set"))
-	}
-	if s.NegativeLabel != "" && s.NegativeLabel == s.PositiveLabel {
-		problems = append(problems, fmt.Errorf("the negative label %q equals the positive label: set two different values", s.NegativeLabel))
-	}
-	seen := make(map[string]bool, len(s.Groups))
-	for _, group := range s.Groups {
-		switch {
-		case group == "":
-			problems = append(problems, errors.New("a group column name is empty"))
-		case seen[group]:
-			problems = append(problems, fmt.Errorf("group column %q is listed twice", group))
-		}
-		seen[group] = true
-	}
-	return errors.Join(problems...)
-}
-
-// Evaluate reads the predictions file described by spec once and returns its
-// metrics. Bad rows are reported as *ingest.RowError, a file without data
-// rows as an error wrapping ingest.ErrEmpty. Evaluate stops with ctx.Err()
-// when ctx is cancelled.
+// Evaluate reads the binary-classification predictions file described by
+// spec once and returns its metrics. Bad rows are reported as
+// *ingest.RowError, a file without data rows as an error wrapping
+// ingest.ErrEmpty. Evaluate stops with ctx.Err() when ctx is cancelled.
+// Run dispatches every task; Evaluate is the binary-classification one.
 //
-// Memory grows with the number of scored rows (8 bytes each, for ROC AUC) and
-// with the number of distinct group values. Everything else is constant.
+// Memory grows with the number of scored rows (8 bytes each, for ROC AUC and
+// average precision), with the number of distinct groups and, with a
+// bootstrap, with resamples times groups. Everything else is constant.
 func Evaluate(ctx context.Context, spec Spec) (*Evaluation, error) {
-	if spec.DisplayPath == "" {
-		spec.DisplayPath = spec.Path
+	spec = spec.withDefaults()
+	if spec.Task != TaskBinaryClassification {
+		return nil, fmt.Errorf("evaluation %q: task %q is not %s: use Run", spec.Name, spec.Task, TaskBinaryClassification)
 	}
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("evaluation %q: %w", spec.Name, err)
-	}
-	var format ingest.Format
-	if spec.Format != "" {
-		var err error
-		if format, err = ingest.ParseFormat(spec.Format); err != nil {
-			return nil, fmt.Errorf("evaluation %q: %w", spec.Name, err)
-		}
 	}
 
 	// Columns are requested in the order label, prediction, [score], groups.
@@ -121,44 +39,25 @@ func Evaluate(ctx context.Context, spec Spec) (*Evaluation, error) {
 	firstGroup := len(columns)
 	columns = append(columns, spec.Groups...)
 
-	reader, err := ingest.Open(spec.Path, ingest.Options{DisplayPath: spec.DisplayPath, Format: format, Columns: columns})
-	if err != nil {
-		return nil, err
-	}
-	defer reader.Close()
-
 	acc := newAccumulator(spec, scoreIndex >= 0)
-	values := make([]string, len(columns))
-	for {
-		if reader.Rows()%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		err := reader.Next(values)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		row := row{label: values[0], prediction: values[1], groups: values[firstGroup:]}
+	source, err := scan(ctx, spec, columns, func(values []string, line int) error {
+		r := row{label: values[0], prediction: values[1], groups: values[firstGroup:]}
 		if scoreIndex >= 0 {
-			row.score = values[scoreIndex]
+			r.score = values[scoreIndex]
 		}
-		if err := acc.add(row, reader.Line()); err != nil {
-			return nil, err
-		}
-	}
-
-	digest, err := reader.SHA256()
+		return acc.add(r, line)
+	})
 	if err != nil {
 		return nil, err
 	}
-	evaluation := acc.result()
+
+	evaluation, err := acc.result()
+	if err != nil {
+		return nil, fmt.Errorf("evaluation %q: %w", spec.Name, err)
+	}
 	evaluation.Name = spec.Name
 	evaluation.Task = spec.Task
-	evaluation.Source = Source{Path: spec.DisplayPath, SHA256: digest, Rows: int64(reader.Rows())}
+	evaluation.Source = source
 	evaluation.PositiveLabel = spec.PositiveLabel
 	return evaluation, nil
 }
@@ -172,43 +71,59 @@ type row struct {
 // counts is a confusion matrix under construction.
 type counts struct{ tp, fp, tn, fn int64 }
 
-func (c *counts) add(actual, predicted bool) {
+func (c *counts) add(actual, predicted bool) { c.addN(actual, predicted, 1) }
+
+// addN counts a row n times, as a bootstrap resample does.
+func (c *counts) addN(actual, predicted bool, n int64) {
 	switch {
 	case actual && predicted:
-		c.tp++
+		c.tp += n
 	case !actual && predicted:
-		c.fp++
+		c.fp += n
 	case !actual && !predicted:
-		c.tn++
+		c.tn += n
 	default:
-		c.fn++
+		c.fn += n
 	}
 }
 
-// outsideProbability records the first score that rules out a Brier score.
+// outsideProbability records the first score that rules out the metrics
+// that need probabilities.
 type outsideProbability struct {
 	line  int
 	value string
 }
 
-// accumulator gathers everything the metrics need in one pass.
+// accumulator gathers everything the binary metrics need in one pass.
 type accumulator struct {
 	spec      Spec
 	hasScore  bool
 	negative  string
 	negLine   int // line the negative label was inferred from, or 0 if configured
 	overall   counts
-	groups    []map[string]*counts // one map per group column
+	index     *groupIndex
+	ids       []int32    // the current row's group in each dimension
+	groups    [][]counts // dimension, then group id
 	scores    scoreSet
 	brier     compensatedSum
+	logLoss   compensatedSum
+	calib     *calibration
+	sweep     *thresholdSweep
 	notProbab *outsideProbability
+	boot      *binaryBootstrap
 }
 
 func newAccumulator(spec Spec, hasScore bool) *accumulator {
 	acc := &accumulator{spec: spec, hasScore: hasScore, negative: spec.NegativeLabel}
-	acc.groups = make([]map[string]*counts, len(spec.Groups))
-	for i := range acc.groups {
-		acc.groups[i] = make(map[string]*counts)
+	acc.index = newGroupIndex(spec)
+	acc.ids = make([]int32, len(acc.index.parts))
+	acc.groups = make([][]counts, len(acc.index.parts))
+	if hasScore {
+		acc.calib = newCalibration(spec.CalibrationBins)
+		acc.sweep = newThresholdSweep(spec.Thresholds)
+	}
+	if spec.Bootstrap != nil {
+		acc.boot = newBinaryBootstrap(*spec.Bootstrap, len(acc.index.parts))
 	}
 	return acc
 }
@@ -229,28 +144,35 @@ func (a *accumulator) add(r row, line int) error {
 			return &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: a.spec.Columns.Score, Err: err}
 		}
 		a.scores.add(score, actual)
+		a.sweep.add(score, actual)
 		if score < 0 || score > 1 {
 			if a.notProbab == nil {
 				a.notProbab = &outsideProbability{line: line, value: strings.Clone(r.score)}
 			}
-		} else {
+		} else if a.notProbab == nil {
 			target := 0.0
 			if actual {
 				target = 1
 			}
 			a.brier.add((score - target) * (score - target))
+			a.logLoss.add(logLossTerm(score, actual))
+			a.calib.add(score, actual)
 		}
 	}
 
 	a.overall.add(actual, predicted)
-	for i, value := range r.groups {
-		group := a.groups[i][value]
-		if group == nil {
-			group = &counts{}
-			// Clone so the map does not pin the reader's record buffer.
-			a.groups[i][strings.Clone(value)] = group
+	if a.index.assign(r.groups, a.ids) {
+		for d, id := range a.ids {
+			if int(id) == len(a.groups[d]) {
+				a.groups[d] = append(a.groups[d], counts{})
+			}
 		}
-		group.add(actual, predicted)
+	}
+	for d, id := range a.ids {
+		a.groups[d][id].add(actual, predicted)
+	}
+	if a.boot != nil {
+		a.boot.add(actual, predicted, a.ids)
 	}
 	return nil
 }

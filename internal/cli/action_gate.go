@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/auditpack/auditpack/internal/audit"
+	"github.com/auditpack/auditpack/internal/config"
+	"github.com/auditpack/auditpack/internal/github"
+	"github.com/auditpack/auditpack/internal/policy"
+	"github.com/auditpack/auditpack/internal/report"
+	"github.com/auditpack/auditpack/policies"
+)
+
+// gate is what decides a run: the policy files applied and the baseline
+// settings, with where they were read.
+type gate struct {
+	policies []policy.File
+	baseline *config.Baseline
+	// source is "the base commit 1a2b3c4" when read there; empty for the
+	// working tree.
+	source   string
+	proposed []report.PolicyChange
+	notes    []string
+}
+
+// repoPath returns abs relative to the workspace, slash-separated, or an
+// error when it lies outside.
+func repoPath(workspace, abs string) (string, error) {
+	rel, err := filepath.Rel(workspace, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is outside the workspace %s", abs, workspace)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// baseGate reads the configuration and its policy files as they are at
+// the pull request's base commit, so that a pull request cannot loosen its
+// own gate, and lists the policy changes it proposes. When the
+// configuration does not exist at the base commit (the pull request adds
+// it), the pull request's own policies apply and a note says so.
+func baseGate(ctx context.Context, client *github.Client, owner, repo, baseSHA, configRel string, head *config.Config) (*gate, error) {
+	headGate, headErr := workingTreeGate(head)
+
+	data, err := client.FileAtRef(ctx, owner, repo, configRel, baseSHA)
+	if errors.Is(err, github.ErrNotFound) {
+		if headErr != nil {
+			return nil, headErr
+		}
+		headGate.notes = append(headGate.notes, fmt.Sprintf(
+			"%s does not exist at the base commit, so the policies of this pull request apply.", configRel))
+		return headGate, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at the base commit %s: %w", configRel, baseSHA, err)
+	}
+	base, err := config.Parse(configRel+"@"+shortSHA(baseSHA), data)
+	if err != nil {
+		return nil, fmt.Errorf("the configuration at the base commit does not load, so the gate cannot be established: %w", err)
+	}
+
+	// Policy paths are relative to the configuration file's directory.
+	dir := path.Dir(configRel)
+	read := func(ref string) ([]byte, error) {
+		content, err := client.FileAtRef(ctx, owner, repo, path.Join(dir, ref), baseSHA)
+		if errors.Is(err, github.ErrNotFound) {
+			return nil, fmt.Errorf("%s at %s: %w", ref, shortSHA(baseSHA), fs.ErrNotExist)
+		}
+		return content, err
+	}
+	files, err := policy.LoadFrom(base.Policies, read, policies.FS)
+	if err != nil {
+		return nil, fmt.Errorf("policy files at the base commit %s: %w", shortSHA(baseSHA), err)
+	}
+	source := "the base commit " + shortSHA(baseSHA)
+	for i := range files {
+		if !strings.HasPrefix(files[i].Path, policy.BuiltinPrefix) {
+			files[i].Source = source
+		}
+	}
+
+	g := &gate{policies: files, baseline: base.Baseline, source: source}
+	if headErr != nil {
+		g.notes = append(g.notes, "The policy files proposed by this pull request do not load: "+headErr.Error())
+	} else {
+		g.proposed = policyChanges(files, headGate.policies)
+	}
+	if !reflect.DeepEqual(base.Baseline, head.Baseline) {
+		g.notes = append(g.notes, "This pull request changes the baseline settings; the base branch's settings apply until it is merged.")
+	}
+	return g, nil
+}
+
+// workingTreeGate loads the configuration's policy files from disk.
+func workingTreeGate(cfg *config.Config) (*gate, error) {
+	files, err := policy.Load(cfg.Policies, cfg.Resolve, policies.FS)
+	if err != nil {
+		return nil, err
+	}
+	return &gate{policies: files, baseline: cfg.Baseline}, nil
+}
+
+// policyChanges compares the policy files by reference and digest.
+func policyChanges(base, head []policy.File) []report.PolicyChange {
+	baseSums := map[string]string{}
+	for _, f := range base {
+		baseSums[f.Path] = f.SHA256
+	}
+	headSums := map[string]string{}
+	var changes []report.PolicyChange
+	for _, f := range head {
+		headSums[f.Path] = f.SHA256
+		switch old, ok := baseSums[f.Path]; {
+		case !ok:
+			changes = append(changes, report.PolicyChange{Path: f.Path, Change: "added", HeadSHA256: f.SHA256})
+		case old != f.SHA256:
+			changes = append(changes, report.PolicyChange{Path: f.Path, Change: "modified", BaseSHA256: old, HeadSHA256: f.SHA256})
+		}
+	}
+	for _, f := range base {
+		if _, ok := headSums[f.Path]; !ok {
+			changes = append(changes, report.PolicyChange{Path: f.Path, Change: "removed", BaseSHA256: f.SHA256})
+		}
+	}
+	return changes
+}
+
+func shortSHA(sha string) string {
+	return sha[:min(7, len(sha))]
+}
+
+// maxBaselineSize bounds a downloaded baseline archive.
+const maxBaselineSize = 512 << 20
+
+// releaseFetcher downloads baseline packs from the repository's releases.
+type releaseFetcher struct {
+	client      *github.Client
+	owner, repo string
+	// currentID is the release this run publishes, which is never its own
+	// baseline; 0 when the event is not a release.
+	currentID int64
+}
+
+var _ audit.ReleaseFetcher = (*releaseFetcher)(nil)
+
+// FetchReleaseAsset implements audit.ReleaseFetcher.
+func (f *releaseFetcher) FetchReleaseAsset(ctx context.Context, tag, name, dst string) (string, error) {
+	var rel *github.Release
+	var err error
+	if tag == "" {
+		rel, err = f.client.LatestRelease(ctx, f.owner, f.repo)
+	} else {
+		rel, err = f.client.ReleaseByTag(ctx, f.owner, f.repo, tag)
+	}
+	if errors.Is(err, github.ErrNotFound) {
+		if tag == "" {
+			return "", fmt.Errorf("the repository has no published release yet: %w", audit.ErrBaselineNotFound)
+		}
+		return "", fmt.Errorf("no release for tag %s: %w", tag, audit.ErrBaselineNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	if rel.ID == f.currentID {
+		// NOTE: the release before this one would be the right baseline,
+		// and finding it needs the list-releases endpoint, which the
+		// client does not call yet.
+		return "", fmt.Errorf("the latest release %s is the one this run publishes: %w", rel.TagName, audit.ErrBaselineNotFound)
+	}
+
+	assets, err := f.client.ListReleaseAssets(ctx, f.owner, f.repo, rel.ID)
+	if err != nil {
+		return "", err
+	}
+	var id int64
+	for _, a := range assets {
+		if a.Name == name && a.State == "uploaded" {
+			id = a.ID
+		}
+	}
+	if id == 0 {
+		return "", fmt.Errorf("release %s has no asset %s: %w", rel.TagName, name, audit.ErrBaselineNotFound)
+	}
+
+	out, err := os.Create(dst)
+	if err != nil {
+		return "", fmt.Errorf("creating %s: %w", dst, err)
+	}
+	if _, err := f.client.DownloadReleaseAsset(ctx, f.owner, f.repo, id, out, maxBaselineSize); err != nil {
+		_ = out.Close()
+		_ = os.Remove(dst)
+		return "", err
+	}
+	if err := out.Close(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", dst, err)
+	}
+	return rel.TagName, nil
+}

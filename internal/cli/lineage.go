@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/auditpack/auditpack/internal/attest"
+	"github.com/auditpack/auditpack/internal/audit"
+	"github.com/auditpack/auditpack/internal/lineage"
+	"github.com/auditpack/auditpack/internal/pack"
+)
+
+// lineageVerifyFlags holds the values of `auditpack lineage verify` flags.
+type lineageVerifyFlags struct {
+	dir  string
+	key  string
+	json bool
+}
+
+func (c *Command) lineageCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lineage",
+		Short: "Work with the data lineage of a pack",
+		Args:  cobra.NoArgs,
+	}
+	var f lineageVerifyFlags
+	verify := &cobra.Command{
+		Use:   "verify PACK",
+		Short: "Re-hash the datasets and artifacts at hand against a pack's lineage",
+		Long: `verify re-hashes every model artifact and dataset that lineage.json in PACK
+records, relative to --dir (the directory of the configuration file the pack
+was built from), and reports each as matched, changed, missing or unverified
+(a Git LFS pointer whose content is not fetched); a directory's changed,
+missing and added files are listed. With --key the pack's signatures are
+verified first, so that the lineage compared with is the signed one.
+
+Exit codes: 0 every entry matched, 1 an entry changed, is missing or could
+not be verified, or the pack did not verify, 2 bad usage or unreadable input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.lineageVerify(cmd, args[0], f)
+		},
+	}
+	fl := verify.Flags()
+	fl.StringVar(&f.dir, "dir", ".", "directory the lineage's relative paths start from: the configuration file's directory")
+	fl.StringVar(&f.key, "key", "", "PEM public key; when given, the pack's signatures are verified first")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+	cmd.AddCommand(verify)
+	return cmd
+}
+
+// lineageReport is the JSON output of `lineage verify`.
+type lineageReport struct {
+	Pack      string               `json:"pack"`
+	Artifacts []lineage.Comparison `json:"artifacts"`
+	Datasets  []lineage.Comparison `json:"datasets"`
+	OK        bool                 `json:"ok"`
+}
+
+func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVerifyFlags) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+
+	// The signature first, so that lineage.json is trusted.
+	if f.key != "" {
+		key, err := attest.LoadPublicKey(f.key)
+		if err != nil {
+			return usageError(err)
+		}
+		report, err := audit.Verify(ctx, packPath, audit.VerifyOptions{PublicKey: key})
+		switch {
+		case errors.Is(err, audit.ErrVerification):
+			audit.WriteReport(out, report)
+			return &exitError{code: ExitFail, err: fmt.Errorf("%s did not verify, so its lineage is not compared", packPath)}
+		case err != nil:
+			return usageError(err)
+		}
+	}
+
+	p, err := pack.Open(ctx, packPath)
+	if err != nil {
+		return usageError(err)
+	}
+	index, err := p.Verify(ctx)
+	if err != nil {
+		return usageError(err)
+	}
+	if !index.OK() {
+		return &exitError{code: ExitFail, err: fmt.Errorf("%s does not match its index.json; run auditpack verify for details", packPath)}
+	}
+	data, err := p.ReadFile(audit.FileLineage)
+	if err != nil {
+		return usageError(fmt.Errorf("%s: %w", packPath, err))
+	}
+	var lin lineage.Lineage
+	if err := json.Unmarshal(data, &lin); err != nil {
+		return usageError(fmt.Errorf("%s: reading %s: %w", packPath, audit.FileLineage, err))
+	}
+
+	result := lineageReport{Pack: packPath, OK: true}
+	for _, a := range lin.Artifacts {
+		cmp, err := lineage.Compare(ctx, f.dir, a, lineage.Options{})
+		if err != nil {
+			return usageError(fmt.Errorf("artifact %s: %w", a.Path, err))
+		}
+		result.Artifacts = append(result.Artifacts, cmp)
+		result.OK = result.OK && cmp.Status == lineage.StatusMatched
+	}
+	for _, d := range lin.Datasets {
+		cmp, err := lineage.Compare(ctx, f.dir, d.Entry, lineage.Options{})
+		if err != nil {
+			return usageError(fmt.Errorf("dataset %s: %w", d.Name, err))
+		}
+		result.Datasets = append(result.Datasets, cmp)
+		result.OK = result.OK && cmp.Status == lineage.StatusMatched
+	}
+
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(result); err != nil {
+			return err
+		}
+	} else {
+		writeComparisons(out, "artifact", result.Artifacts)
+		writeComparisons(out, "dataset", result.Datasets)
+	}
+	if !result.OK {
+		return &exitError{code: ExitFail, err: errors.New("the files at hand do not match the pack's lineage")}
+	}
+	if !f.json {
+		fmt.Fprintln(out, "every artifact and dataset matches the pack's lineage")
+	}
+	return nil
+}
+
+func writeComparisons(w io.Writer, kind string, list []lineage.Comparison) {
+	for _, c := range list {
+		fmt.Fprintf(w, "%-10s %-8s %s: %s\n", c.Status, kind, c.Path, c.Detail)
+		for _, f := range c.Files {
+			fmt.Fprintf(w, "  %-8s %s\n", f.Status, f.Path)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/auditpack/auditpack/internal/ingest"
+)
+
+// checkEvery is how many rows a scan reads between two checks of its
+// context.
+const checkEvery = 4096
+
+// scan reads every row of spec's predictions file once and calls each with
+// the requested columns' values, which are only valid during the call. It
+// returns the file's Source.
+func scan(ctx context.Context, spec Spec, columns []string, each func(values []string, line int) error) (Source, error) {
+	var format ingest.Format
+	if spec.Format != "" {
+		var err error
+		if format, err = ingest.ParseFormat(spec.Format); err != nil {
+			return Source{}, err
+		}
+	}
+	reader, err := ingest.Open(spec.Path, ingest.Options{
+		DisplayPath: spec.DisplayPath, Format: format, Columns: columns,
+		Delimiter: spec.Delimiter, Header: spec.Header,
+	})
+	if err != nil {
+		return Source{}, err
+	}
+	defer reader.Close()
+
+	values := make([]string, len(columns))
+	for {
+		if reader.Rows()%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return Source{}, err
+			}
+		}
+		err := reader.Next(values)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Source{}, err
+		}
+		if err := each(values, reader.Line()); err != nil {
+			return Source{}, err
+		}
+	}
+
+	digest, err := reader.SHA256()
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Path: spec.DisplayPath, SHA256: digest, Rows: int64(reader.Rows())}, nil
+}
+
+// groupIndex assigns every row a group id in each dimension: each group
+// column, then each intersection of columns. Group ids are dense, in the
+// order groups are first met.
+type groupIndex struct {
+	names []string
+	// parts[d] lists the positions, among the row's group values, that
+	// make up dimension d.
+	parts [][]int
+	ids   []map[string]int32
+	// values[d][id] holds the value of each column of group id.
+	values [][][]string
+	key    []byte
+}
+
+func newGroupIndex(spec Spec) *groupIndex {
+	g := &groupIndex{names: spec.dimensionNames()}
+	position := make(map[string]int, len(spec.Groups))
+	for i, column := range spec.Groups {
+		position[column] = i
+		g.parts = append(g.parts, []int{i})
+	}
+	for _, combo := range spec.Intersections {
+		var part []int
+		for _, column := range combo {
+			part = append(part, position[column])
+		}
+		g.parts = append(g.parts, part)
+	}
+	g.ids = make([]map[string]int32, len(g.parts))
+	g.values = make([][][]string, len(g.parts))
+	for d := range g.ids {
+		g.ids[d] = map[string]int32{}
+	}
+	return g
+}
+
+// assign fills ids with the group of the row in every dimension and
+// reports whether any group is new.
+func (g *groupIndex) assign(row []string, ids []int32) bool {
+	created := false
+	for d, part := range g.parts {
+		var id int32
+		var ok bool
+		if len(part) == 1 {
+			id, ok = g.ids[d][row[part[0]]]
+		} else {
+			// The unit separator cannot be confused with text in a
+			// well-formed file, and a collision is checked in names.
+			g.key = g.key[:0]
+			for i, p := range part {
+				if i > 0 {
+					g.key = append(g.key, 0x1f)
+				}
+				g.key = append(g.key, row[p]...)
+			}
+			id, ok = g.ids[d][string(g.key)]
+		}
+		if !ok {
+			id = int32(len(g.values[d]))
+			values := make([]string, len(part))
+			for i, p := range part {
+				values[i] = strings.Clone(row[p])
+			}
+			g.values[d] = append(g.values[d], values)
+			g.ids[d][strings.Join(values, "\x1f")] = id
+			created = true
+		}
+		ids[d] = id
+	}
+	return created
+}
+
+// groupNames returns the display names of the groups of dimension d, by
+// id: the value itself, or the values joined with "+" for an intersection.
+// Two distinct groups rendered the same way are an error.
+func (g *groupIndex) groupNames(d int) ([]string, error) {
+	names := make([]string, len(g.values[d]))
+	seen := make(map[string]int, len(names))
+	for id, values := range g.values[d] {
+		name := strings.Join(values, "+")
+		if other, ok := seen[name]; ok {
+			return nil, fmt.Errorf("intersection %s: the groups %q and %q both render as %q: remove '+' from the values of its columns",
+				g.names[d], g.values[d][other], values, name)
+		}
+		seen[name] = id
+		names[id] = name
+	}
+	return names, nil
+}

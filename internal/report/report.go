@@ -1,0 +1,365 @@
+// Package report renders the pull request comment and the job summary of
+// the GitHub Action from a run's verdict, its baseline comparison and the
+// links of the run.
+package report
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/auditpack/auditpack/internal/policy"
+)
+
+// MaxCommentLength is the longest comment body GitHub accepts, in
+// characters.
+const MaxCommentLength = 65536
+
+// Input is what the comment and the summary show.
+type Input struct {
+	// Model and Version name the model under audit.
+	Model   string
+	Version string
+	Verdict *policy.Verdict
+	// ConfigPath is the configuration file, relative to the repository.
+	ConfigPath string
+	// PolicySource says where the applied policy files were read, such as
+	// "the base commit 1a2b3c4"; empty for the working tree.
+	PolicySource string
+	// Proposed lists policy files that the pull request changes; those
+	// changes were not applied.
+	Proposed []PolicyChange
+	// Signing says how the pack is signed.
+	Signing string
+	// Links point to the run, the release and the pack.
+	Links Links
+	// Notes are extra lines, such as why the comment could not be posted.
+	Notes []string
+	// CardSummary is the pack's summary.md, appended to the job summary.
+	CardSummary string
+}
+
+// Links are the URLs the report points to; empty ones are left out.
+type Links struct {
+	// Run is the workflow run, whose page shows the job summary.
+	Run string
+	// Release is the release the pack was attached to.
+	Release string
+	// Archive is the name of the pack archive.
+	Archive string
+}
+
+// PolicyChange is a policy file that differs between the base commit and
+// the pull request.
+type PolicyChange struct {
+	// Path is the policy reference as the configuration writes it.
+	Path string
+	// Change is "added", "modified" or "removed".
+	Change string
+	// BaseSHA256 and HeadSHA256 are the file digests; empty when absent.
+	BaseSHA256 string
+	HeadSHA256 string
+}
+
+// Comment renders the pull request comment, which starts with marker and
+// has at most MaxCommentLength characters. Detail is collapsed first, then
+// dropped in favour of the job summary when the comment would be too long.
+func Comment(marker string, in Input) string {
+	for _, level := range []detail{detailFull, detailFindings, detailCounts} {
+		body := marker + "\n" + render(in, level, false)
+		if utf8.RuneCountInString(body) <= MaxCommentLength {
+			return body
+		}
+	}
+	// Even the counts do not fit only with absurd notes; cut hard.
+	body := marker + "\n" + render(in, detailCounts, false)
+	return string([]rune(body)[:MaxCommentLength])
+}
+
+// Summary renders the job summary: everything the comment shows, every
+// result, the applied policy files with their digests, and the pack's
+// summary.
+func Summary(in Input) string {
+	return render(in, detailFull, true)
+}
+
+// detail is how much of the results a rendering shows.
+type detail int
+
+const (
+	// detailFull shows the findings and, collapsed, every result.
+	detailFull detail = iota
+	// detailFindings shows only failed and warned results.
+	detailFindings
+	// detailCounts shows only the counts and points to the job summary.
+	detailCounts
+)
+
+// maxFindingRows bounds the findings table of the comment at the
+// findings level; the job summary lists every finding.
+const maxFindingRows = 200
+
+func render(in Input, level detail, summary bool) string {
+	var b strings.Builder
+	v := in.Verdict
+
+	title := "auditpack"
+	if in.Model != "" {
+		title += ": " + escape(in.Model)
+		if in.Version != "" {
+			title += " " + escape(in.Version)
+		}
+	}
+	fmt.Fprintf(&b, "### %s %s\n\n", verdictIcon(v.Result), title)
+	fmt.Fprintf(&b, "**Verdict: %s.** %s\n\n", verdictLabel(v.Result), counts(v))
+	if in.ConfigPath != "" {
+		fmt.Fprintf(&b, "Configuration `%s`", escapeCode(in.ConfigPath))
+		if in.PolicySource != "" {
+			fmt.Fprintf(&b, "; policies as of %s", escape(in.PolicySource))
+		}
+		b.WriteString(".\n\n")
+	}
+
+	writeBaseline(&b, v.Baseline)
+
+	findings := filter(v.Results, func(r policy.Result) bool {
+		return r.Outcome == policy.OutcomeFail || r.Outcome == policy.OutcomeWarn
+	})
+	switch {
+	case level == detailCounts:
+		if len(findings) > 0 {
+			fmt.Fprintf(&b, "%d failed or warned rule checks are listed in the job summary; they do not fit in a comment.\n\n", len(findings))
+		}
+	case len(findings) > 0:
+		b.WriteString("#### Failed and warned rules\n\n")
+		limit := len(findings)
+		if !summary && level == detailFindings {
+			limit = min(limit, maxFindingRows)
+		}
+		writeTable(&b, findings[:limit])
+		if limit < len(findings) {
+			fmt.Fprintf(&b, "%d more are listed in the job summary.\n\n", len(findings)-limit)
+		}
+	}
+
+	noBaseline := filter(v.Results, func(r policy.Result) bool { return r.Outcome == policy.OutcomeNoBaseline })
+	if len(noBaseline) > 0 && level != detailCounts {
+		b.WriteString("#### Not checked: no baseline value\n\n")
+		writeTable(&b, noBaseline)
+	}
+
+	if level == detailFull && len(v.Results) > 0 {
+		if summary {
+			b.WriteString("#### Every rule check\n\n")
+			writeTable(&b, v.Results)
+		} else {
+			fmt.Fprintf(&b, "<details><summary>Every rule check (%d) with the change from the baseline</summary>\n\n", len(v.Results))
+			writeTable(&b, v.Results)
+			b.WriteString("</details>\n\n")
+		}
+	}
+
+	writeProposed(&b, in.Proposed)
+	if summary {
+		writePolicies(&b, v.Policies)
+	}
+	writeFooter(&b, in, level != detailFull && !summary)
+
+	if summary && strings.TrimSpace(in.CardSummary) != "" {
+		b.WriteString("<details><summary>Pack summary (summary.md)</summary>\n\n")
+		b.WriteString(strings.TrimSpace(in.CardSummary))
+		b.WriteString("\n\n</details>\n")
+	}
+	return b.String()
+}
+
+func writeBaseline(b *strings.Builder, info *policy.BaselineInfo) {
+	if info == nil {
+		return
+	}
+	switch info.Status {
+	case policy.BaselineVerified:
+		fmt.Fprintf(b, "Baseline: %s, verified (signed by %s).", escape(info.Source), escape(info.Signer))
+	case policy.BaselineUnverified:
+		fmt.Fprintf(b, "Baseline: %s, **not verified**: %s.", escape(info.Source), escape(info.Reason))
+	case policy.BaselineRefused:
+		fmt.Fprintf(b, "Baseline: %s, **not used**: %s.", escape(info.Source), escape(info.Reason))
+	case policy.BaselineMissing:
+		fmt.Fprintf(b, "Baseline: none found (%s): %s.", escape(info.Source), escape(info.Reason))
+	default:
+		b.WriteString("Baseline: none (disabled in the configuration).")
+	}
+	if info.SHA256 != "" {
+		fmt.Fprintf(b, " Archive sha256 `%s`.", info.SHA256)
+	}
+	b.WriteString("\n\n")
+}
+
+func writeTable(b *strings.Builder, results []policy.Result) {
+	b.WriteString("| Outcome | Rule | Metric | Value | Threshold | Baseline | Change |\n")
+	b.WriteString("| --- | --- | --- | ---: | --- | ---: | ---: |\n")
+	for _, r := range results {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n",
+			outcomeLabel(r), escape(r.RuleID), escape(r.Metric), number(r.Value, "undefined"),
+			threshold(r), number(r.Baseline, "–"), delta(r.Delta))
+	}
+	b.WriteString("\n")
+}
+
+func writeProposed(b *strings.Builder, changes []PolicyChange) {
+	if len(changes) == 0 {
+		return
+	}
+	b.WriteString("#### Policy changes proposed by this pull request (not applied)\n\n")
+	b.WriteString("The gate above uses the policies of the base branch. These changes take effect once merged.\n\n")
+	b.WriteString("| Policy file | Change | Base sha256 | Proposed sha256 |\n| --- | --- | --- | --- |\n")
+	for _, c := range changes {
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", escapeCode(c.Path), escape(c.Change), short(c.BaseSHA256), short(c.HeadSHA256))
+	}
+	b.WriteString("\n")
+}
+
+func writePolicies(b *strings.Builder, files []policy.File) {
+	if len(files) == 0 {
+		return
+	}
+	b.WriteString("#### Policy files applied\n\n| Policy | sha256 | Read from |\n| --- | --- | --- |\n")
+	for _, f := range files {
+		source := f.Source
+		if source == "" {
+			source = "working tree"
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", escapeCode(f.Path), f.SHA256, escape(source))
+	}
+	b.WriteString("\n")
+}
+
+func writeFooter(b *strings.Builder, in Input, collapsed bool) {
+	for _, n := range in.Notes {
+		fmt.Fprintf(b, "> [!WARNING]\n> %s\n\n", escape(n))
+	}
+	var links []string
+	if in.Links.Run != "" {
+		label := "Workflow run"
+		if collapsed {
+			label = "Full report in the job summary"
+		}
+		links = append(links, fmt.Sprintf("[%s](%s)", label, in.Links.Run))
+	}
+	if in.Links.Release != "" {
+		links = append(links, fmt.Sprintf("[Release](%s)", in.Links.Release))
+	}
+	if in.Links.Archive != "" {
+		links = append(links, fmt.Sprintf("pack `%s`", escapeCode(in.Links.Archive)))
+	}
+	if in.Signing != "" {
+		links = append(links, escape(in.Signing))
+	}
+	if len(links) > 0 {
+		b.WriteString(strings.Join(links, " · ") + "\n")
+	}
+}
+
+func filter(results []policy.Result, keep func(policy.Result) bool) []policy.Result {
+	var out []policy.Result
+	for _, r := range results {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func counts(v *policy.Verdict) string {
+	s := fmt.Sprintf("%d rule checks passed, %d warned, %d failed", v.Counts.Passed, v.Counts.Warned, v.Counts.Failed)
+	if v.Counts.NoBaseline > 0 {
+		s += fmt.Sprintf(", %d not checked for lack of a baseline", v.Counts.NoBaseline)
+	}
+	return s + "."
+}
+
+func verdictLabel(o policy.Outcome) string {
+	switch o {
+	case policy.OutcomeFail:
+		return "FAIL"
+	case policy.OutcomeWarn:
+		return "PASS with warnings"
+	}
+	return "PASS"
+}
+
+func verdictIcon(o policy.Outcome) string {
+	switch o {
+	case policy.OutcomeFail:
+		return "❌"
+	case policy.OutcomeWarn:
+		return "⚠️"
+	}
+	return "✅"
+}
+
+func outcomeLabel(r policy.Result) string {
+	switch r.Outcome {
+	case policy.OutcomeFail:
+		return "❌ failed (blocks)"
+	case policy.OutcomeWarn:
+		return "⚠️ warned"
+	case policy.OutcomeNoBaseline:
+		return "➖ no baseline"
+	}
+	return "✅ passed"
+}
+
+// threshold lists the rule's bounds, such as "≥ 0.7, drop ≤ 0.05".
+func threshold(r policy.Result) string {
+	var parts []string
+	if r.Min != nil {
+		parts = append(parts, "≥ "+policy.Format(*r.Min))
+	}
+	if r.Max != nil {
+		parts = append(parts, "≤ "+policy.Format(*r.Max))
+	}
+	if r.MaxDrop != nil {
+		parts = append(parts, "drop ≤ "+policy.Format(*r.MaxDrop))
+	}
+	if r.MaxIncrease != nil {
+		parts = append(parts, "rise ≤ "+policy.Format(*r.MaxIncrease))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func number(v *float64, none string) string {
+	if v == nil {
+		return none
+	}
+	return policy.Format(*v)
+}
+
+func delta(d *float64) string {
+	if d == nil {
+		return "–"
+	}
+	if *d >= 0 {
+		return "+" + policy.Format(*d)
+	}
+	return policy.Format(*d)
+}
+
+func short(sha string) string {
+	if sha == "" {
+		return "–"
+	}
+	return "`" + sha[:min(12, len(sha))] + "`"
+}
+
+// escape makes text from configuration and data safe in a Markdown table
+// cell and inert as HTML.
+func escape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ", "`", "'")
+	return r.Replace(s)
+}
+
+// escapeCode makes text safe inside a code span in a table cell.
+func escapeCode(s string) string {
+	return strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ").Replace(s)
+}
