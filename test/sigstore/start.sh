@@ -9,7 +9,14 @@
 #                -repository acme/model -ref refs/tags/v1.2.0
 #
 # Writes into STATE_DIR:
-#   env                  shell exports (source it); see the list below
+#   env                  shell exports to source: OIDC_ISSUER_URL,
+#                        OIDC_TOKEN_URL (GET/POST /token),
+#                        ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, FULCIO_URL,
+#                        CTLOG_URL, REKOR_URL, REKOR_API_VERSION (2),
+#                        TSA_BASE_URL, TSA_URL (its /api/v1/timestamp),
+#                        SIGSTORE_TRUSTED_ROOT, SIGSTORE_SIGNING_CONFIG,
+#                        CERTIFICATE_IDENTITY, CERTIFICATE_OIDC_ISSUER and
+#                        SIGSTORE_STATE_DIR
 #   trusted_root.json    trusted root describing exactly these services
 #   signing_config.json  signing config v0.2 (Rekor with majorApiVersion 2)
 #   pids                 "NAME PID EXECUTABLE" per service, read by stop.sh
@@ -18,7 +25,7 @@
 # Every service listens on 127.0.0.1 only, except the Prometheus metrics
 # listeners that Fulcio v1.8.8 (a free port) and timestamp-server v2.1.3
 # (port 2112, fixed in its code) open on all interfaces. Because of that
-# fixed port, only one stack can run in a network namespace at a time;
+# fixed port, only one stack can run in a network namespace at a time.
 # with-stack.sh gives each stack a namespace of its own where permitted.
 #
 # Binaries come from $AUDITPACK_TOOLS/bin (default
@@ -52,6 +59,10 @@ done
 
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
+if [[ $state == *"'"* ]]; then
+	echo "start.sh: the state directory $state contains a single quote, which env cannot quote; choose another" >&2
+	exit 2
+fi
 if [[ -s $state/pids ]]; then
 	echo "start.sh: $state/pids exists: a stack may still run there; run test/sigstore/stop.sh $state first" >&2
 	exit 1
@@ -80,26 +91,23 @@ trap stop_on_error EXIT
 echo "building test/oidc and test/sigstore/trustroot"
 (cd "$repo_dir" && go build -o "$state/bin/oidc" ./test/oidc && go build -o "$state/bin/trustroot" ./test/sigstore/trustroot)
 
-# pick_port VAR sets VAR to a TCP port that nothing listens on and that
-# this script has not handed out yet. Another process may still take it
-# before the service binds it; the readiness check then fails and names
-# the service.
-taken_ports=" "
-pick_port() {
-	local -n result=$1
-	local port
-	for _ in $(seq 200); do
+# pick_ports N prints N distinct TCP ports that nothing listens on.
+# Another process may still take one before its service binds it; the
+# readiness check then fails and names the service.
+pick_ports() {
+	local count=$1 picked=" " port
+	for _ in $(seq 1000); do
 		port=$((20000 + RANDOM % 40000))
-		if [[ $taken_ports == *" $port "* ]]; then
-			continue
-		fi
-		if ! ss -Htln "sport = :$port" | grep -q .; then
-			taken_ports+="$port "
-			result=$port
-			return 0
+		if [[ $picked != *" $port "* ]] && ! ss -Htln "sport = :$port" | grep -q .; then
+			picked+="$port "
+			count=$((count - 1))
+			if ((count == 0)); then
+				echo "$picked"
+				return 0
+			fi
 		fi
 	done
-	echo "start.sh: found no free port" >&2
+	echo "start.sh: found no free ports" >&2
 	return 1
 }
 
@@ -139,15 +147,9 @@ wait_ready() {
 	return 1
 }
 
-pick_port oidc_port
-pick_port fulcio_port
-pick_port fulcio_grpc_port
-pick_port fulcio_metrics_port
-pick_port ctlog_port
-pick_port rekor_port
-pick_port rekor_grpc_port
-pick_port rekor_metrics_port
-pick_port tsa_port
+ports=$(pick_ports 9)
+read -r oidc_port fulcio_port fulcio_grpc_port fulcio_metrics_port ctlog_port \
+	rekor_port rekor_grpc_port rekor_metrics_port tsa_port <<<"$ports"
 
 oidc_url="http://127.0.0.1:$oidc_port"
 fulcio_url="http://127.0.0.1:$fulcio_port"
@@ -230,24 +232,25 @@ payload=$(curl -fsS "$oidc_url/token?audience=sigstore" | cut -d. -f2 | tr '_-' 
 while ((${#payload} % 4)); do payload+="="; done
 job_workflow_ref=$(printf '%s' "$payload" | base64 -d | jq -r .job_workflow_ref)
 
-cat >"$state/env" <<EOF
-# Written by test/sigstore/start.sh; source this file.
-export SIGSTORE_STATE_DIR='$state'
-export OIDC_ISSUER_URL='$oidc_url'
-export OIDC_TOKEN_URL='$oidc_url/token'
-export ACTIONS_ID_TOKEN_REQUEST_URL='$oidc_url/actions/idtoken?api-version=2.0'
-export ACTIONS_ID_TOKEN_REQUEST_TOKEN='$request_token'
-export FULCIO_URL='$fulcio_url'
-export CTLOG_URL='$ctlog_url'
-export REKOR_URL='$rekor_url'
-export REKOR_API_VERSION=2
-export TSA_BASE_URL='$tsa_base_url'
-export TSA_URL='$tsa_base_url/api/v1/timestamp'
-export SIGSTORE_TRUSTED_ROOT='$state/trusted_root.json'
-export SIGSTORE_SIGNING_CONFIG='$state/signing_config.json'
-export CERTIFICATE_IDENTITY='https://github.com/$job_workflow_ref'
-export CERTIFICATE_OIDC_ISSUER='$oidc_url'
-EOF
+{
+	echo "# Written by test/sigstore/start.sh; source this file."
+	printf "export %s='%s'\n" \
+		SIGSTORE_STATE_DIR "$state" \
+		OIDC_ISSUER_URL "$oidc_url" \
+		OIDC_TOKEN_URL "$oidc_url/token" \
+		ACTIONS_ID_TOKEN_REQUEST_URL "$oidc_url/actions/idtoken?api-version=2.0" \
+		ACTIONS_ID_TOKEN_REQUEST_TOKEN "$request_token" \
+		FULCIO_URL "$fulcio_url" \
+		CTLOG_URL "$ctlog_url" \
+		REKOR_URL "$rekor_url" \
+		REKOR_API_VERSION 2 \
+		TSA_BASE_URL "$tsa_base_url" \
+		TSA_URL "$tsa_base_url/api/v1/timestamp" \
+		SIGSTORE_TRUSTED_ROOT "$state/trusted_root.json" \
+		SIGSTORE_SIGNING_CONFIG "$state/signing_config.json" \
+		CERTIFICATE_IDENTITY "https://github.com/$job_workflow_ref" \
+		CERTIFICATE_OIDC_ISSUER "$oidc_url"
+} >"$state/env"
 
 trap - EXIT
 echo "stack ready in $((SECONDS - started))s; source $state/env"

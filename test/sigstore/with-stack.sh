@@ -15,8 +15,8 @@
 # metrics ports that Fulcio and timestamp-server bind on all interfaces
 # (2112 among them) do not collide with another stack. The Go module proxy
 # is not reachable in there either, so the tools and the test helpers are
-# built before entering it; a Go command run inside needs its modules in
-# the module cache already (build or test it once outside first).
+# built before entering it. A Go command run inside needs its modules in
+# the module cache already, so build or test it once outside first.
 #
 # Environment:
 #   AUDITPACK_SIGSTORE_STATE  state directory (default: a new temporary
