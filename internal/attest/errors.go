@@ -33,8 +33,65 @@ var (
 	ErrPredicateType = fmt.Errorf("%w: unexpected predicate type", ErrVerification)
 	// ErrSubjectMismatch marks an artifact whose digest matches no subject
 	// of the statement. Verify returns it as a *SubjectMismatchError.
-	ErrSubjectMismatch = fmt.Errorf("%w: subject mismatch", ErrVerification)
+	ErrSubjectMismatch = fmt.Errorf("%w: subject digest mismatch", ErrVerification)
+	// ErrCertificateChain marks a signing certificate that does not chain
+	// to a certificate authority of the trusted root, or lacks a valid
+	// signed certificate timestamp from a trusted CT log.
+	ErrCertificateChain = fmt.Errorf("%w: untrusted certificate chain", ErrVerification)
+	// ErrCertificateTime marks a certificate that chains to a trusted
+	// authority but was not valid at the time the signature was made, as
+	// established by the log entry or the timestamps.
+	ErrCertificateTime = fmt.Errorf("%w: certificate not valid at signing time", ErrVerification)
+	// ErrIdentityMismatch marks a certificate whose subject alternative
+	// name or GitHub claims differ from the required identity.
+	ErrIdentityMismatch = fmt.Errorf("%w: certificate identity mismatch", ErrVerification)
+	// ErrIssuerMismatch marks a certificate issued for another OIDC issuer.
+	ErrIssuerMismatch = fmt.Errorf("%w: certificate OIDC issuer mismatch", ErrVerification)
+	// ErrTransparencyLog marks a bundle with fewer verified transparency
+	// log entries than required: missing, or not provably in a trusted log.
+	ErrTransparencyLog = fmt.Errorf("%w: missing transparency log entry", ErrVerification)
+	// ErrTimestamp marks a bundle with fewer verified signing times (RFC
+	// 3161 timestamps, or log integrated times) than required.
+	ErrTimestamp = fmt.Errorf("%w: missing trusted timestamp", ErrVerification)
 )
+
+// Cause returns a short, stable name for the most specific reason in err's
+// chain, for machine-readable reports: "bad-signature",
+// "untrusted-certificate-chain", "certificate-not-valid-at-signing-time",
+// "identity-mismatch", "issuer-mismatch", "missing-log-entry",
+// "missing-timestamp", "subject-digest-mismatch",
+// "predicate-type-not-found", "malformed-bundle", "invalid-statement",
+// "unusable-key", or "verification-failed". It returns "" for nil and for
+// errors outside this package's tree.
+func Cause(err error) string {
+	if err == nil {
+		return ""
+	}
+	causes := []struct {
+		sentinel error
+		name     string
+	}{
+		{ErrSignature, "bad-signature"},
+		{ErrCertificateTime, "certificate-not-valid-at-signing-time"},
+		{ErrCertificateChain, "untrusted-certificate-chain"},
+		{ErrIssuerMismatch, "issuer-mismatch"},
+		{ErrIdentityMismatch, "identity-mismatch"},
+		{ErrTransparencyLog, "missing-log-entry"},
+		{ErrTimestamp, "missing-timestamp"},
+		{ErrSubjectMismatch, "subject-digest-mismatch"},
+		{ErrPredicateType, "predicate-type-not-found"},
+		{ErrBundleFormat, "malformed-bundle"},
+		{ErrStatement, "invalid-statement"},
+		{ErrKey, "unusable-key"},
+		{ErrVerification, "verification-failed"},
+	}
+	for _, c := range causes {
+		if errors.Is(err, c.sentinel) {
+			return c.name
+		}
+	}
+	return ""
+}
 
 // causeError is an error whose message is a plain sentence and whose chain
 // contains one or more sentinels plus an optional underlying error.

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -23,11 +24,37 @@ type Artifact struct {
 	SHA256 string
 }
 
-// VerifyOptions sets what Verify trusts and requires.
+// VerifyOptions sets what Verify trusts and requires. Exactly one of
+// PublicKey (a key-signed bundle) and TrustedMaterial (a keyless bundle
+// with a Fulcio certificate) must be set.
 type VerifyOptions struct {
-	// PublicKey is the ECDSA P-256 key the bundle must be signed with.
-	// It is required: keyless (certificate) bundles are not verified yet.
+	// PublicKey is the ECDSA P-256 key a key-signed bundle must be signed
+	// with.
 	PublicKey *ecdsa.PublicKey
+
+	// TrustedMaterial holds the certificate authorities, transparency
+	// logs, CT logs and timestamp authorities that keyless bundles are
+	// checked against: the public-good trusted root, or a
+	// trusted_root.json file.
+	TrustedMaterial root.TrustedMaterial
+	// Identity is what the keyless certificate must certify; required
+	// with TrustedMaterial.
+	Identity Identity
+	// TransparencyLogThreshold is the minimum number of verified
+	// transparency log entries of a keyless bundle; 0 requires none.
+	TransparencyLogThreshold int
+	// TimestampThreshold is the minimum number of verified RFC 3161
+	// timestamps of a keyless bundle; 0 requires none. With both
+	// thresholds 0 the options are invalid, and either way the
+	// certificate is checked at each verified signing time, of which
+	// there must be at least one (a log integrated time or a timestamp).
+	TimestampThreshold int
+	// WithoutSCT skips the check of the certificate's signed certificate
+	// timestamp. Otherwise one verified SCT is required whenever the
+	// trusted material lists CT logs. Only tests set it, for sigstore-go's
+	// virtual Sigstore, whose certificates carry no SCT.
+	WithoutSCT bool
+
 	// PredicateType, when not empty, must equal the statement's
 	// predicateType. Empty accepts any predicate type.
 	PredicateType string
@@ -36,14 +63,34 @@ type VerifyOptions struct {
 	Artifacts []Artifact
 }
 
-// Validate reports a missing or unusable key, a predicate type that is not
-// an absolute URI, and artifacts without a valid SHA-256 digest.
+// Keyless reports whether the options verify certificate-signed bundles.
+func (o VerifyOptions) Keyless() bool {
+	return o.TrustedMaterial != nil
+}
+
+// Validate reports a missing or unusable key or trusted material, an
+// invalid identity or thresholds, a predicate type that is not an
+// absolute URI, and artifacts without a valid SHA-256 digest.
 func (o VerifyOptions) Validate() error {
-	if o.PublicKey == nil {
-		return failure(nil, "no public key given to verify with; keyless verification is not supported yet", ErrKey)
-	}
-	if err := checkCurve(o.PublicKey); err != nil {
-		return err
+	switch {
+	case o.PublicKey == nil && o.TrustedMaterial == nil:
+		return failure(nil, "nothing to verify with: give a public key, or a trusted root and the expected certificate identity for keyless bundles", ErrKey)
+	case o.PublicKey != nil && o.TrustedMaterial != nil:
+		return errors.New("both a public key and a trusted root are given; a bundle is either key-signed or keyless, so give one")
+	case o.PublicKey != nil:
+		if err := checkCurve(o.PublicKey); err != nil {
+			return err
+		}
+	default:
+		if err := o.Identity.Validate(); err != nil {
+			return err
+		}
+		if o.TransparencyLogThreshold < 0 || o.TimestampThreshold < 0 {
+			return errors.New("the transparency log and timestamp thresholds must not be negative")
+		}
+		if o.TransparencyLogThreshold == 0 && o.TimestampThreshold == 0 {
+			return errors.New("a keyless bundle needs a transparency log entry or a timestamp: set a threshold of at least 1 for one of them")
+		}
 	}
 	if o.PredicateType != "" {
 		if err := checkPredicateType(o.PredicateType); err != nil {
@@ -63,23 +110,43 @@ type Verified struct {
 	// Statement is the DSSE payload that was verified, parsed; its Raw
 	// field holds the payload bytes exactly as signed.
 	Statement
-	// KeyID is the id (see KeyID) of the public key that verified it.
+	// KeyID is the id (see KeyID) of the public key that verified a
+	// key-signed bundle; empty for a keyless one.
 	KeyID string
+	// Certificate summarizes the verified certificate of a keyless
+	// bundle: identity, issuer and the GitHub claims; nil for a
+	// key-signed one.
+	Certificate *certificate.Summary
+	// SignedAt lists the verified times of signing of a keyless bundle
+	// (log integrated times and RFC 3161 timestamps), in bundle order.
+	SignedAt []time.Time
+	// LogEntries is the number of transparency log entries verified.
+	LogEntries int
 }
 
 // Verify checks a Sigstore bundle (media type v0.1, v0.2 or v0.3) holding a
-// DSSE envelope signed with opts.PublicKey, and returns the statement it
-// carries. Steps, in order: bundle structure, the DSSE signature over the
-// pre-authentication encoding (PAE), the payload type, sigstore-go's
-// verification with a key policy and no observer timestamps, the statement
-// itself, the predicate type, and the artifacts against the subjects.
+// DSSE envelope, and returns the statement it carries.
+//
+// A key-signed bundle is checked against opts.PublicKey in these steps:
+// bundle structure, the DSSE signature over the pre-authentication
+// encoding (PAE), the payload type, sigstore-go's verification with a key
+// policy and no observer timestamps, the statement itself, the predicate
+// type, and the artifacts against the subjects.
+//
+// A keyless bundle is checked against opts.TrustedMaterial: bundle
+// structure, the DSSE signature with the certificate's key, the payload
+// type, then sigstore-go's verification (log entries, timestamps, the
+// certificate chain at each signing time, the SCT, the signature again),
+// the identity, and finally statement, predicate type and artifacts as
+// above. The payload is parsed only after its signature verified, and
+// only once.
 //
 // Errors for a rejected bundle wrap ErrVerification and one of its
-// children; bad options give ErrKey or a plain error.
+// children (see Cause); bad options give ErrKey or a plain error.
 //
 // NOTE: key-signed bundles carry no trusted time, so any transparency log
-// entry or timestamp in the bundle is ignored, and the key has no validity
-// period.
+// entry or timestamp in a key-signed bundle is ignored, and the key has no
+// validity period.
 func Verify(ctx context.Context, bundleJSON []byte, opts VerifyOptions) (*Verified, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -87,13 +154,9 @@ func Verify(ctx context.Context, bundleJSON []byte, opts VerifyOptions) (*Verifi
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("verify options: %w", err)
 	}
-	keyID, err := KeyID(opts.PublicKey)
-	if err != nil {
-		return nil, err
-	}
 
 	// Bundle structure: sigstore-go checks the media type and content,
-	// then one DSSE envelope with one signature and a key hint must be there.
+	// then one DSSE envelope with one signature must be there.
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(bundleJSON); err != nil {
 		return nil, failure(err, "reading Sigstore bundle", ErrBundleFormat)
@@ -105,9 +168,21 @@ func Verify(ctx context.Context, bundleJSON []byte, opts VerifyOptions) (*Verifi
 	if n := len(envelope.GetSignatures()); n != 1 {
 		return nil, failure(nil, fmt.Sprintf("DSSE envelope has %d signatures; a Sigstore bundle must have exactly 1", n), ErrBundleFormat)
 	}
+
+	if opts.Keyless() {
+		if b.GetVerificationMaterial().GetPublicKey() != nil {
+			return nil, failure(nil, "bundle is signed with a key, not a certificate; verify it with the public key", ErrCertificateChain)
+		}
+		return verifyKeyless(&b, opts)
+	}
+
 	hint := b.GetVerificationMaterial().GetPublicKey()
 	if hint == nil {
-		return nil, failure(nil, "bundle is signed with a certificate (keyless), not a key; keyless verification is not supported yet", ErrVerification)
+		return nil, failure(nil, "bundle is signed with a certificate (keyless), not a key; verify it with a trusted root and the expected certificate identity", ErrVerification)
+	}
+	keyID, err := KeyID(opts.PublicKey)
+	if err != nil {
+		return nil, err
 	}
 
 	// DSSE signature over PAE(payloadType, payload). Checked here first so
@@ -131,30 +206,42 @@ func Verify(ctx context.Context, bundleJSON []byte, opts VerifyOptions) (*Verifi
 		return nil, failure(err, "sigstore-go rejected the bundle", ErrVerification)
 	}
 
-	// The statement: the verified payload bytes, parsed once.
+	statement, err := checkStatement(payload, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Verified{Statement: *statement, KeyID: keyID}, nil
+}
+
+// checkStatement parses the verified payload bytes once, then checks the
+// predicate type and the artifacts against the subjects.
+func checkStatement(payload []byte, opts VerifyOptions) (*Statement, error) {
 	statement, err := ParseStatement(payload)
 	if err != nil {
 		return nil, failure(err, "signed payload", ErrVerification)
 	}
-
 	if opts.PredicateType != "" && statement.PredicateType != opts.PredicateType {
 		return nil, failure(nil, fmt.Sprintf("statement has predicate type %q; want %q", statement.PredicateType, opts.PredicateType), ErrPredicateType)
 	}
-
 	if err := MatchSubjects(statement.Subjects, opts.Artifacts); err != nil {
 		return nil, err
 	}
-
-	return &Verified{Statement: *statement, KeyID: keyID}, nil
+	return statement, nil
 }
 
-// verifyDSSE reports whether sig is a valid ECDSA signature by key over the
-// DSSE pre-authentication encoding of payloadType and payload.
+// verifyDSSE reports whether sig is a valid ECDSA P-256 signature by key
+// over the DSSE pre-authentication encoding of payloadType and payload.
 func verifyDSSE(key *ecdsa.PublicKey, payloadType string, payload, sig []byte) bool {
+	return verifyDSSEWithHash(key, crypto.SHA256, payloadType, payload, sig)
+}
+
+// verifyDSSEWithHash is verifyDSSE with the digest algorithm as parameter.
+func verifyDSSEWithHash(key *ecdsa.PublicKey, hash crypto.Hash, payloadType string, payload, sig []byte) bool {
 	pae := fmt.Appendf(nil, "DSSEv1 %d %s %d ", len(payloadType), payloadType, len(payload))
 	pae = append(pae, payload...)
-	digest := sha256.Sum256(pae)
-	return ecdsa.VerifyASN1(key, digest[:], sig)
+	h := hash.New()
+	h.Write(pae)
+	return ecdsa.VerifyASN1(key, h.Sum(nil), sig)
 }
 
 // verifyWithSigstore runs sigstore-go's verifier on a key-signed bundle.

@@ -283,14 +283,14 @@ func TestVerifyRejects(t *testing.T) {
 			}),
 			opts:        VerifyOptions{PublicKey: &key.PublicKey},
 			wantErr:     ErrVerification,
-			wantMessage: "keyless verification is not supported yet",
+			wantMessage: "not a key; verify it with a trusted root",
 		},
 		{
 			name:        "no public key",
 			bundle:      bundleJSON,
 			opts:        VerifyOptions{},
 			wantErr:     ErrKey,
-			wantMessage: "no public key given",
+			wantMessage: "nothing to verify with",
 		},
 	}
 	for _, tt := range tests {

@@ -236,12 +236,17 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 	if a.in.baseline != "" {
 		source, _ = config.ParseBaselineSource(a.in.baseline)
 	}
+
+	// Inside the container RUNNER_TEMP names a host path that is not
+	// mounted, so the image's /tmp is the fallback.
 	tmp, err := os.MkdirTemp(a.rt.Env().Get(actions.VarRunnerTemp), "auditpack-baseline-")
 	if err != nil {
-		return nil, fmt.Errorf("creating a directory for the baseline: %w", err)
+		if tmp, err = os.MkdirTemp("", "auditpack-baseline-"); err != nil {
+			return nil, fmt.Errorf("creating a directory for the baseline: %w", err)
+		}
 	}
-	// The baseline is read before Run returns, so the directory can go
-	// when the process ends; RUNNER_TEMP is emptied after the job anyway.
+	defer os.RemoveAll(tmp)
+
 	var current int64
 	if a.event.Release != nil {
 		current = a.event.Release.ID
@@ -258,6 +263,7 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 	if err != nil {
 		return nil, err
 	}
+
 	info := b.Info
 	switch info.Status {
 	case policy.BaselineVerified:

@@ -13,9 +13,26 @@ import (
 // context.
 const checkEvery = 4096
 
+// batchRows is how many rows the reading goroutine of a scan hands over at
+// a time.
+const batchRows = 2048
+
+// rowBatch is a run of rows: values holds len(lines) rows of the requested
+// columns, one after another.
+type rowBatch struct {
+	values []string
+	lines  []int
+	err    error // the error that ended the file, nil at its end
+}
+
 // scan reads every row of spec's predictions file once and calls each with
 // the requested columns' values, which are only valid during the call. It
 // returns the file's Source.
+//
+// One goroutine reads and parses the file while the caller's goroutine
+// runs each, so that parsing and computing overlap on two cores. The
+// values are strings the reader allocated for each row, so handing them
+// between goroutines is safe.
 func scan(ctx context.Context, spec Spec, columns []string, each func(values []string, line int) error) (Source, error) {
 	var format ingest.Format
 	if spec.Format != "" {
@@ -33,30 +50,85 @@ func scan(ctx context.Context, spec Spec, columns []string, each func(values []s
 	}
 	defer reader.Close()
 
-	values := make([]string, len(columns))
-	for {
-		if reader.Rows()%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
+	full := make(chan *rowBatch, 2)
+	free := make(chan *rowBatch, 3)
+	for range cap(free) {
+		free <- &rowBatch{values: make([]string, 0, batchRows*len(columns)), lines: make([]int, 0, batchRows)}
+	}
+	done := make(chan struct{})
+	defer func() {
+		// Stop the reading goroutine and wait until it has let go of the
+		// reader, which the earlier deferred call closes.
+		close(done)
+		for range full {
+		}
+	}()
+	go readBatches(ctx, reader, len(columns), full, free, done)
+
+	for batch := range full {
+		for i, line := range batch.lines {
+			if err := each(batch.values[i*len(columns):(i+1)*len(columns)], line); err != nil {
 				return Source{}, err
 			}
 		}
-		err := reader.Next(values)
-		if err == io.EOF {
-			break
+		if batch.err != nil {
+			return Source{}, batch.err
 		}
-		if err != nil {
-			return Source{}, err
-		}
-		if err := each(values, reader.Line()); err != nil {
-			return Source{}, err
-		}
+		free <- batch
 	}
 
+	// full is closed only after the reading goroutine has finished with the
+	// reader, so the digest can be read here.
 	digest, err := reader.SHA256()
 	if err != nil {
 		return Source{}, err
 	}
 	return Source{Path: spec.DisplayPath, SHA256: digest, Rows: int64(reader.Rows())}, nil
+}
+
+// readBatches fills batches from free with rows of reader and sends them
+// on full, which it closes at the end of the file or after an error. It
+// stops early when done is closed.
+func readBatches(ctx context.Context, reader *ingest.Reader, width int, full, free chan *rowBatch, done <-chan struct{}) {
+	defer close(full)
+	row := make([]string, width)
+	for {
+		var batch *rowBatch
+		select {
+		case batch = <-free:
+		case <-done:
+			return
+		}
+		batch.values, batch.lines, batch.err = batch.values[:0], batch.lines[:0], nil
+		end := false
+		for len(batch.lines) < batchRows {
+			if reader.Rows()%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					batch.err, end = err, true
+					break
+				}
+			}
+			err := reader.Next(row)
+			if err == io.EOF {
+				end = true
+				break
+			}
+			if err != nil {
+				batch.err, end = err, true
+				break
+			}
+			batch.values = append(batch.values, row...)
+			batch.lines = append(batch.lines, reader.Line())
+		}
+		select {
+		case full <- batch:
+		case <-done:
+			return
+		}
+		if end {
+			return
+		}
+	}
 }
 
 // groupIndex assigns every row a group id in each dimension: each group

@@ -194,7 +194,7 @@ func TestBootstrapReproducible(t *testing.T) {
 		t.Errorf("accuracy interval %+v does not contain %v", accuracy, e.Metrics.Accuracy)
 	}
 	// Six rows: some resamples have no positive, so the recall interval
-	// is undefined and says why.
+	// is undefined and gives the reason.
 	if e.ConfidenceIntervals["recall"].Lower != nil || !strings.Contains(e.Undefined["confidenceIntervals.recall.lower"], "resamples") {
 		t.Errorf("recall interval = %+v, reason %q", e.ConfidenceIntervals["recall"], e.Undefined["confidenceIntervals.recall.lower"])
 	}
@@ -335,3 +335,51 @@ func TestHarnessFiles(t *testing.T) {
 }
 
 func writeBytes(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// promptfooOutput has the layout of `promptfoo eval --output x.json`
+// (promptfoo 0.118): results.results with provider objects, success,
+// score and failureReason (1 a failed assertion, 2 an error).
+const promptfooOutput = `{"evalId": "eval-1", "results": {"version": 3, "results": [
+ {"provider": {"id": "openai:gpt-5", "label": ""}, "success": true, "score": 1, "failureReason": 0},
+ {"provider": {"id": "openai:gpt-5", "label": ""}, "success": false, "score": 0.5, "failureReason": 1, "error": "Latency 5794ms is greater than threshold 3000ms"},
+ {"provider": {"id": "openai:gpt-4.1-mini", "label": ""}, "success": false, "score": 0, "failureReason": 2, "error": "API error"},
+ {"provider": "openai:gpt-4.1-mini", "success": true, "score": 1}
+], "stats": {"successes": 2, "failures": 1, "errors": 1}}, "config": {}}`
+
+func TestPromptfooOutput(t *testing.T) {
+	h, err := ReadHarness(t.Context(), Spec{Name: "p", Task: TaskPromptfoo, Path: writeFile(t, "out.json", []byte(promptfooOutput))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]float64{"tests": 4, "passed": 2, "failed": 1, "errors": 1, "passRate": 0.5, "meanScore": 0.625} {
+		if got := metricValue(t, h.Metrics, key); got != want {
+			t.Errorf("%s = %v, want %v", key, got, want)
+		}
+	}
+	mini := h.Providers["openai:gpt-4_1-mini"]
+	if mini == nil {
+		t.Fatalf("providers = %v, want the dotted id with '_'", h.Providers)
+	}
+	if got := metricValue(t, mini, "errors"); got != 1 {
+		t.Errorf("gpt-4.1-mini errors = %v, want 1", got)
+	}
+}
+
+func TestHarnessErrors(t *testing.T) {
+	tests := []struct{ name, task, content, want string }{
+		{"lm-eval without results", TaskLMEvalHarness, `{"versions": {}}`, `no "results" object`},
+		{"garak without eval entries", TaskGarak, `{"entry_type": "init"}` + "\n", `no "eval" entries`},
+		{"garak passed above total", TaskGarak, `{"entry_type": "eval", "probe": "a.B", "detector": "c.D", "passed": 3, "total": 2}` + "\n", "passed 3 is more than"},
+		{"metrics-json nested", TaskMetricsJSON, `{"a": {"b": 1}}`, "flatten nested objects"},
+		{"metrics-json dotted name", TaskMetricsJSON, `{"a.b": 1}`, `"a.b"`},
+		{"promptfoo without results", TaskPromptfoo, `{"evalId": "x"}`, `no "results"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadHarness(t.Context(), Spec{Name: "h", Task: tt.task, Path: writeFile(t, "r.json", []byte(tt.content))})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -71,7 +71,7 @@ func Comment(marker string, in Input) string {
 			return body
 		}
 	}
-	// Even the counts do not fit only with absurd notes; cut hard.
+	// Only very long notes can make even the counts too long: cut them.
 	body := marker + "\n" + render(in, detailCounts, false)
 	return string([]rune(body)[:MaxCommentLength])
 }
@@ -166,7 +166,7 @@ func render(in Input, level detail, summary bool) string {
 	writeFooter(&b, in, level != detailFull && !summary)
 
 	if summary && strings.TrimSpace(in.CardSummary) != "" {
-		b.WriteString("<details><summary>Pack summary (summary.md)</summary>\n\n")
+		b.WriteString("\n<details><summary>Pack summary (summary.md)</summary>\n\n")
 		b.WriteString(strings.TrimSpace(in.CardSummary))
 		b.WriteString("\n\n</details>\n")
 	}
@@ -226,8 +226,11 @@ func writePolicies(b *strings.Builder, files []policy.File) {
 	b.WriteString("#### Policy files applied\n\n| Policy | sha256 | Read from |\n| --- | --- | --- |\n")
 	for _, f := range files {
 		source := f.Source
-		if source == "" {
-			source = "working tree"
+		switch {
+		case strings.HasPrefix(f.Path, policy.BuiltinPrefix):
+			source = "built into auditpack"
+		case source == "":
+			source = "the working tree"
 		}
 		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", escapeCode(f.Path), f.SHA256, escape(source))
 	}

@@ -4,8 +4,8 @@ compute their metrics with scikit-learn, as a reference for auditpack.
 
 Usage: adult_reference.py ADULT_DATA OUTPUT_DIR
 
-The "models" are fixed rules plus seeded noise (numpy seed 7), so that the
-files are the same on every run: the multiclass task predicts
+The "models" are fixed rules plus seeded noise (numpy seed 7), so the
+files are the same on every run. The multiclass task predicts
 marital-status from age, sex and relationship and gives every class a score
 rounded to three decimals (which makes ties); the regression task predicts
 hours-per-week from education-num, age and sex. Both files keep race and
@@ -29,10 +29,6 @@ COLUMNS = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-
 
 def load(path):
     return pd.read_csv(path, header=None, names=COLUMNS, skipinitialspace=True, dtype=str, keep_default_na=False)
-
-
-def as_float(value):
-    return None if value is None else float(value)
 
 
 def multiclass(data, out):

@@ -1,0 +1,219 @@
+package attest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+const (
+	testIdentity = "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1.0.0"
+	testIssuer   = "https://token.actions.githubusercontent.com"
+)
+
+// otherCA is trusted material that is another virtual Sigstore's, except
+// for the certificate authorities, which replace exactly one thing.
+type otherCA struct {
+	root.TrustedMaterial
+	authorities []root.CertificateAuthority
+}
+
+func (o otherCA) FulcioCertificateAuthorities() []root.CertificateAuthority { return o.authorities }
+
+// withoutLogEntries drops the transparency log entries of an entity.
+type withoutLogEntries struct{ verify.SignedEntity }
+
+func (withoutLogEntries) TlogEntries() ([]*tlog.Entry, error) { return nil, nil }
+func (withoutLogEntries) HasInclusionProof() bool              { return false }
+func (withoutLogEntries) HasInclusionPromise() bool            { return false }
+
+// withoutTimestamps drops the RFC 3161 timestamps of an entity.
+type withoutTimestamps struct{ verify.SignedEntity }
+
+func (withoutTimestamps) Timestamps() ([][]byte, error) { return nil, nil }
+
+// withPayload replaces the DSSE payload of an entity, keeping its signature.
+type withPayload struct {
+	verify.SignedEntity
+	payload []byte
+}
+
+func (w withPayload) SignatureContent() (verify.SignatureContent, error) {
+	content, err := w.SignedEntity.SignatureContent()
+	if err != nil {
+		return nil, err
+	}
+	original := content.EnvelopeContent().RawEnvelope()
+	altered := *original
+	altered.Payload = base64.StdEncoding.EncodeToString(w.payload)
+	altered.Signatures = append([]dsse.Signature(nil), original.Signatures...)
+	return &bundle.Envelope{Envelope: &altered}, nil
+}
+
+func keylessStatement(t *testing.T, digest string) []byte {
+	t.Helper()
+	raw, err := NewStatement([]Subject{{Name: "model.onnx", Digest: map[string]string{"sha256": digest}}},
+		PredicateTestResult, map[string]any{"result": "PASSED"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestVerifyKeylessRejections(t *testing.T) {
+	sum := sha256.Sum256([]byte("model"))
+	digest := hex.EncodeToString(sum[:])
+	statement := keylessStatement(t, digest)
+
+	virtual, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entity, err := virtual.Attest(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := virtual.AttestAtTime(testIdentity, testIssuer, statement, time.Now().Add(30*time.Minute), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := virtual.Attest("https://github.com/org/repo-evil/.github/workflows/release.yml@refs/tags/v1.0.0", testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorV2, err := virtual.AttestHashedRekordV2(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered := strings.Replace(string(statement), "PASSED", "FAILED", 1)
+
+	base := func() VerifyOptions {
+		return VerifyOptions{
+			TrustedMaterial:          virtual,
+			Identity:                 Identity{SubjectAlternativeName: testIdentity, Issuer: testIssuer},
+			TransparencyLogThreshold: 1,
+			WithoutSCT:               true,
+			PredicateType:            PredicateTestResult,
+			Artifacts:                []Artifact{{Name: "model.onnx", SHA256: digest}},
+		}
+	}
+	tests := []struct {
+		name   string
+		entity verify.SignedEntity
+		change func(*VerifyOptions)
+		want   error
+		cause  string
+	}{
+		{name: "valid", entity: entity},
+		{name: "valid rekor v2 with timestamp", entity: rekorV2, change: func(o *VerifyOptions) { o.TimestampThreshold = 1 }},
+		{name: "anchored regexp", entity: entity, change: func(o *VerifyOptions) {
+			o.Identity = Identity{SubjectAlternativeNameRegexp: `https://github\.com/org/repo/.+`, Issuer: testIssuer}
+		}},
+		{name: "altered payload", entity: withPayload{entity, []byte(altered)}, want: ErrSignature, cause: "bad-signature"},
+		{name: "untrusted chain", entity: entity, change: func(o *VerifyOptions) {
+			o.TrustedMaterial = otherCA{TrustedMaterial: virtual, authorities: other.FulcioCertificateAuthorities()}
+		}, want: ErrCertificateChain, cause: "untrusted-certificate-chain"},
+		{name: "certificate expired at log time", entity: late, want: ErrCertificateTime, cause: "certificate-not-valid-at-signing-time"},
+		{name: "other identity", entity: entity, change: func(o *VerifyOptions) {
+			o.Identity.SubjectAlternativeName = strings.Replace(testIdentity, "org/repo", "org/other", 1)
+		}, want: ErrIdentityMismatch, cause: "identity-mismatch"},
+		{name: "regexp prefix of evil repository", entity: evil, change: func(o *VerifyOptions) {
+			o.Identity = Identity{SubjectAlternativeNameRegexp: `https://github\.com/org/repo`, Issuer: testIssuer}
+		}, want: ErrIdentityMismatch, cause: "identity-mismatch"},
+		{name: "other issuer", entity: entity, change: func(o *VerifyOptions) {
+			o.Identity.Issuer = "https://accounts.google.com"
+		}, want: ErrIssuerMismatch, cause: "issuer-mismatch"},
+		{name: "issuer regexp not anchored at end", entity: entity, change: func(o *VerifyOptions) {
+			o.Identity.Issuer, o.Identity.IssuerRegexp = "", `https://token\.actions`
+		}, want: ErrIssuerMismatch, cause: "issuer-mismatch"},
+		{name: "missing log entry", entity: withoutLogEntries{entity}, want: ErrTransparencyLog, cause: "missing-log-entry"},
+		{name: "log threshold above entries", entity: entity, change: func(o *VerifyOptions) { o.TransparencyLogThreshold = 2 },
+			want: ErrTransparencyLog, cause: "missing-log-entry"},
+		{name: "missing timestamp", entity: withoutTimestamps{entity}, change: func(o *VerifyOptions) { o.TimestampThreshold = 1 },
+			want: ErrTimestamp, cause: "missing-timestamp"},
+		{name: "subject digest mismatch", entity: entity, change: func(o *VerifyOptions) {
+			o.Artifacts = []Artifact{{Name: "other.onnx", SHA256: strings.Repeat("0", 64)}}
+		}, want: ErrSubjectMismatch, cause: "subject-digest-mismatch"},
+		{name: "predicate type not found", entity: entity, change: func(o *VerifyOptions) { o.PredicateType = PredicateSLSAProvenance },
+			want: ErrPredicateType, cause: "predicate-type-not-found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := base()
+			if tt.change != nil {
+				tt.change(&opts)
+			}
+			if err := opts.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			v, err := verifyKeyless(tt.entity, opts)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("verifyKeyless: %v", err)
+				}
+				if v.Certificate == nil || v.Certificate.Issuer != testIssuer {
+					t.Errorf("Certificate = %+v, want issuer %s", v.Certificate, testIssuer)
+				}
+				if v.PredicateType != PredicateTestResult {
+					t.Errorf("PredicateType = %q", v.PredicateType)
+				}
+				if len(v.SignedAt) == 0 {
+					t.Error("SignedAt is empty")
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("error = %v, want %v", err, tt.want)
+			}
+			if got := Cause(err); got != tt.cause {
+				t.Errorf("Cause = %q, want %q (error: %v)", got, tt.cause, err)
+			}
+		})
+	}
+}
+
+func TestVerifyOptionsValidateKeyless(t *testing.T) {
+	virtual, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := Identity{SubjectAlternativeName: testIdentity, Issuer: testIssuer}
+	tests := []struct {
+		name string
+		opts VerifyOptions
+		want string
+	}{
+		{"no identity", VerifyOptions{TrustedMaterial: virtual, TransparencyLogThreshold: 1, Identity: Identity{Issuer: testIssuer}}, "no certificate identity"},
+		{"no issuer", VerifyOptions{TrustedMaterial: virtual, TransparencyLogThreshold: 1, Identity: Identity{SubjectAlternativeName: testIdentity}}, "no certificate OIDC issuer"},
+		{"exact and regexp", VerifyOptions{TrustedMaterial: virtual, TransparencyLogThreshold: 1,
+			Identity: Identity{SubjectAlternativeName: testIdentity, SubjectAlternativeNameRegexp: ".*", Issuer: testIssuer}}, "use one"},
+		{"bad regexp", VerifyOptions{TrustedMaterial: virtual, TransparencyLogThreshold: 1,
+			Identity: Identity{SubjectAlternativeNameRegexp: "(", Issuer: testIssuer}}, "regular expression"},
+		{"no time source", VerifyOptions{TrustedMaterial: virtual, Identity: id}, "needs a transparency log entry or a timestamp"},
+		{"bad repository", VerifyOptions{TrustedMaterial: virtual, TransparencyLogThreshold: 1,
+			Identity: Identity{SubjectAlternativeName: testIdentity, Issuer: testIssuer, GitHubRepository: "repo"}}, "owner/name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}

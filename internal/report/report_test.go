@@ -1,0 +1,79 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/auditpack/auditpack/internal/policy"
+)
+
+func ptr(v float64) *float64 { return &v }
+
+func verdict(n int) *policy.Verdict {
+	v := &policy.Verdict{Result: policy.OutcomeFail, Counts: policy.Counts{Failed: n}}
+	for i := range n {
+		v.Results = append(v.Results, policy.Result{
+			RuleID: fmt.Sprintf("rule-%d", i), Metric: "evaluations.holdout.groups.zip.groups." + strings.Repeat("x", 80) + ".fpr",
+			Severity: policy.SeverityBlock, Min: ptr(0.7), Value: ptr(0.5), Baseline: ptr(0.6), Delta: ptr(-0.1),
+			Outcome: policy.OutcomeFail,
+		})
+	}
+	return v
+}
+
+func TestCommentFitsLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		results  int
+		want     string
+		dontWant string
+	}{
+		{name: "small shows every check", results: 3, want: "<details><summary>Every rule check (3)"},
+		{name: "large drops the full table", results: 300, want: "100 more are listed in the job summary", dontWant: "<details>"},
+		{name: "huge lists the first findings", results: 3000, want: "2800 more are listed in the job summary", dontWant: "<details>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := Comment("<!-- auditpack:x -->", Input{Model: "m", Verdict: verdict(tt.results), Links: Links{Run: "https://github.com/o/r/actions/runs/1"}})
+			if n := utf8.RuneCountInString(body); n > MaxCommentLength {
+				t.Fatalf("comment has %d characters, over %d", n, MaxCommentLength)
+			}
+			if !strings.HasPrefix(body, "<!-- auditpack:x -->\n") {
+				t.Errorf("comment does not start with the marker")
+			}
+			if !strings.Contains(body, tt.want) {
+				t.Errorf("comment lacks %q", tt.want)
+			}
+			if tt.dontWant != "" && strings.Contains(body, tt.dontWant) {
+				t.Errorf("comment contains %q", tt.dontWant)
+			}
+		})
+	}
+}
+
+func TestRenderBaselineAndChanges(t *testing.T) {
+	v := &policy.Verdict{
+		Result: policy.OutcomePass, Counts: policy.Counts{Passed: 1, NoBaseline: 1},
+		Results: []policy.Result{
+			{RuleID: "acc", Metric: "a|b", Min: ptr(0.7), MaxDrop: ptr(0.05), Value: ptr(0.8), Baseline: ptr(0.82), Delta: ptr(-0.02), Outcome: policy.OutcomePass},
+			{RuleID: "auc-drop", Metric: "auc", MaxDrop: ptr(0.01), Value: ptr(0.9), Outcome: policy.OutcomeNoBaseline},
+		},
+		Baseline: &policy.BaselineInfo{Source: "release v1", Status: policy.BaselineRefused, Reason: "refused because its signature did not verify"},
+	}
+	in := Input{Verdict: v, Proposed: []PolicyChange{{Path: "policies/team.yaml", Change: "modified", BaseSHA256: "aaaaaaaaaaaaaaaa", HeadSHA256: "bbbbbbbbbbbbbbbb"}}}
+	for name, text := range map[string]string{"comment": Comment("<!-- m -->", in), "summary": Summary(in)} {
+		for _, want := range []string{
+			"1 not checked for lack of a baseline",
+			"Baseline: release v1, **not used**: refused because its signature did not verify.",
+			"| ✅ passed | acc | a\\|b | 0.8 | ≥ 0.7, drop ≤ 0.05 | 0.82 | -0.02 |",
+			"| ➖ no baseline | auc-drop | auc | 0.9 | drop ≤ 0.01 | – | – |",
+			"| `policies/team.yaml` | modified | `aaaaaaaaaaaa` | `bbbbbbbbbbbb` |",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+	}
+}
