@@ -46,11 +46,15 @@ func (b *build) statements() ([]statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	provenance, err := b.provenanceStatement()
+	if err != nil {
+		return nil, err
+	}
 	modelSigning, err := b.modelSigningStatements()
 	if err != nil {
 		return nil, err
 	}
-	return append([]statement{b.evaluationStatement(), aibom}, modelSigning...), nil
+	return append([]statement{b.evaluationStatement(), aibom, b.testResultStatement(), provenance}, modelSigning...), nil
 }
 
 // subjects returns the model artifacts as statement subjects, or each of

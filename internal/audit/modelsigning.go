@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,13 +42,17 @@ func (b *build) modelSigningStatements() ([]statement, error) {
 // does. When one of artifacts has the signed files, the report names it.
 // The comparison is file by file, because the subject is a digest over the
 // files.
-func checkModelSignature(ctx context.Context, p *pack.Pack, name string, key *ecdsa.PublicKey, artifacts []string, report *Report) {
+//
+// verifyManifest checks the bundle's signature and returns the signed
+// manifest (modelsign.Verify for a key; the keyless path verifies with
+// attest.Verify and parses the verified payload).
+func checkModelSignature(ctx context.Context, p *pack.Pack, name string, verifyManifest func([]byte) (modelsign.Manifest, error), artifacts []string, report *Report) {
 	data, err := p.ReadFile(name)
 	if err != nil {
 		report.add("model signing", fmt.Errorf("%s: %w", name, err), "")
 		return
 	}
-	signed, err := modelsign.Verify(data, key)
+	signed, err := verifyManifest(data)
 	if err != nil {
 		report.add("model signing", fmt.Errorf("%s: %w", name, err), "")
 		return

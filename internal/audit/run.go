@@ -82,6 +82,37 @@ type RunOptions struct {
 	// Baseline is the baseline to compare with (see ResolveBaseline); nil
 	// resolves only a configured path source.
 	Baseline *Baseline
+
+	// Keyless signing (Sign == SignKeyless); see docs/attestations.md.
+	//
+	// IdentityToken is an OIDC token for the audience "sigstore" (white
+	// space around it is ignored). IdentityTokenSource fetches one when
+	// the certificate is requested, after the evidence is gathered, such
+	// as actions.Runtime.IDToken with that audience. Set exactly one.
+	IdentityToken       string
+	IdentityTokenSource attest.TokenSource
+	// FulcioURL, RekorURL and TSAURL override the services; empty takes
+	// them from SigningConfigPath, else the public-good Fulcio and Rekor
+	// v1 with no timestamp authority. TSAURL is the full RFC 3161
+	// endpoint, such as https://tsa.example/api/v1/timestamp.
+	FulcioURL string
+	RekorURL  string
+	TSAURL    string
+	// RekorVersion is Rekor's major API version, 1 or 2; 0 keeps the
+	// signing config's (1 without one). Rekor v2 needs a TSAURL.
+	RekorVersion uint32
+	// TrustedRootPath is a trusted_root.json that every bundle is checked
+	// against right after signing; empty fetches the public-good root
+	// through TUF.
+	TrustedRootPath string
+	// SigningConfigPath is a Sigstore signing config
+	// (application/vnd.dev.sigstore.signingconfig.v0.2+json) that names
+	// the services; optional.
+	SigningConfigPath string
+
+	// Build describes the CI run for the SLSA provenance statement; nil
+	// for a run outside CI.
+	Build *BuildContext
 }
 
 // Validate rejects missing and contradictory options.
@@ -99,8 +130,10 @@ func (o RunOptions) Validate() error {
 		if o.KeyPath != "" {
 			errs = append(errs, errors.New("--key is given but --sign is none; drop one of them"))
 		}
+	case SignKeyless:
+		errs = append(errs, o.validateKeyless()...)
 	default:
-		errs = append(errs, fmt.Errorf("--sign must be %q or %q, got %q", SignKey, SignNone, o.Sign))
+		errs = append(errs, fmt.Errorf("--sign must be %q or %q, or %q for Sigstore keyless signing; got %q", SignKey, SignNone, SignKeyless, o.Sign))
 	}
 	if o.Builtins == nil || o.Now == nil || o.Logger == nil {
 		errs = append(errs, errors.New("internal: Builtins, Now and Logger must be set"))
@@ -143,7 +176,7 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	signer, signing, err := newSigner(opts)
+	signer, signing, err := newSigner(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +204,9 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 
 	created, err := creationTime(opts, lin.Repository)
 	if err != nil {
+		return nil, err
+	}
+	if signing, err = certify(ctx, signer, signing); err != nil {
 		return nil, err
 	}
 	files, err := renderDocuments(cfg, opts, metricsJSON, lin, verdict, signing)
@@ -209,9 +245,16 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 
 // newSigner loads the signing key, and returns the signer (nil for unsigned
 // packs) and a sentence saying how the pack is signed.
-func newSigner(opts RunOptions) (attest.Signer, string, error) {
-	if opts.Sign == SignNone {
+func newSigner(ctx context.Context, opts RunOptions) (attest.Signer, string, error) {
+	switch opts.Sign {
+	case SignNone:
 		return nil, "unsigned (made with --sign none); the statements cannot be verified", nil
+	case SignKeyless:
+		signer, err := newKeylessSigner(ctx, opts)
+		if err != nil {
+			return nil, "", err
+		}
+		return signer, "signed keylessly with a Sigstore certificate", nil
 	}
 	key, err := attest.LoadPrivateKey(opts.KeyPath, opts.KeyPassword)
 	if err != nil {

@@ -10,33 +10,90 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/root"
+
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
 	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
+	"github.com/auditpack/auditpack/internal/policy"
 )
 
 // ErrVerification marks a pack that was checked and rejected, as opposed to
 // a verification that could not run (bad usage, unreadable files).
 var ErrVerification = errors.New("verification failed")
 
-// VerifyOptions configures Verify.
+// VerifyOptions configures Verify and VerifyBundle. Set PublicKey for
+// key-signed packs, or TrustedMaterial and Identity for keyless ones.
 type VerifyOptions struct {
 	// PublicKey verifies key-signed bundles.
 	PublicKey *ecdsa.PublicKey
+
+	// TrustedMaterial is the trusted root keyless bundles are checked
+	// against (see LoadTrustedRoot).
+	TrustedMaterial root.TrustedMaterial
+	// Identity is what each keyless certificate must certify.
+	Identity attest.Identity
+	// TransparencyLogThreshold and TimestampThreshold are the minimum
+	// numbers of verified log entries and RFC 3161 timestamps of each
+	// keyless bundle; at least one must be positive.
+	TransparencyLogThreshold int
+	TimestampThreshold       int
+
+	// PredicateTypes lists predicate types of which the pack must hold a
+	// verified statement; empty requires none beyond the signature checks.
+	PredicateTypes []string
+	// Policies, when not empty, are evaluated against the metrics of the
+	// verified evaluation statement, and a failed blocking rule fails the
+	// verification: the consumer's thresholds, not only the vendor's.
+	Policies []policy.File
 	// Artifacts are local files (paths) that must each match a subject.
 	Artifacts []string
+}
+
+// attestOptions returns the bundle-level options.
+func (o VerifyOptions) attestOptions() attest.VerifyOptions {
+	return attest.VerifyOptions{
+		PublicKey:                o.PublicKey,
+		TrustedMaterial:          o.TrustedMaterial,
+		Identity:                 o.Identity,
+		TransparencyLogThreshold: o.TransparencyLogThreshold,
+		TimestampThreshold:       o.TimestampThreshold,
+	}
+}
+
+// validate checks the options before any file is read.
+func (o VerifyOptions) validate() error {
+	if o.PublicKey == nil && o.TrustedMaterial == nil {
+		return errors.New("nothing to verify with: pass --key with the PEM public key that signed the pack, or the expected signer (--certificate-identity and --certificate-oidc-issuer) for a keyless pack")
+	}
+	if err := o.attestOptions().Validate(); err != nil {
+		return err
+	}
+	for _, t := range o.PredicateTypes {
+		if err := (attest.VerifyOptions{PublicKey: o.PublicKey, TrustedMaterial: o.TrustedMaterial, Identity: o.Identity,
+			TransparencyLogThreshold: 1, PredicateType: t}).Validate(); err != nil {
+			return fmt.Errorf("--type %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // Check is one step of a verification and its result, for the report.
 type Check struct {
 	Name string `json:"name"`
 	OK   bool   `json:"ok"`
+	// Cause names the reason of a failed check for machines, such as
+	// "bad-signature" or "identity-mismatch" (see attest.Cause, plus
+	// "index-mismatch", "pack-file-digest-mismatch", "policy-failed" and
+	// "unreadable"); empty when OK.
+	Cause string `json:"cause,omitempty"`
 	// Detail says what was checked, or exactly what did not match.
 	Detail string `json:"detail"`
 }
@@ -57,23 +114,45 @@ func (r *Report) OK() bool {
 	return len(r.Checks) > 0
 }
 
+// checkCauses names the cause of a failed check whose error carries no
+// attest sentinel.
+var checkCauses = map[string]string{
+	"pack":          "unreadable",
+	"index":         "index-mismatch",
+	"signed files":  "pack-file-digest-mismatch",
+	"policy":        "policy-failed",
+	"subjects":      "subject-digest-mismatch",
+	"model signing": "subject-digest-mismatch",
+	"type":          "predicate-type-not-found",
+}
+
 func (r *Report) add(name string, err error, detail string) {
 	c := Check{Name: name, OK: err == nil, Detail: detail}
 	if err != nil {
 		c.Detail = err.Error()
+		c.Cause = attest.Cause(err)
+		if c.Cause == "" || c.Cause == "verification-failed" {
+			if cause, ok := checkCauses[name]; ok {
+				c.Cause = cause
+			} else if c.Cause == "" {
+				c.Cause = "verification-failed"
+			}
+		}
 	}
 	r.Checks = append(r.Checks, c)
 }
 
 // Verify checks the pack at packPath (a directory or its .tar.gz): every
-// file against index.json, every bundle's signature, the signed predicate
-// against the pack's files, and the artifacts against the subjects. It runs
-// every check it can and returns the report; the error wraps
-// ErrVerification when a check failed, and is another error when
-// verification could not run.
+// file against index.json, every bundle's signature (and, keyless, its
+// certificate, identity, log entries and timestamps), the signed predicate
+// against the pack's files, the artifacts against the subjects, the
+// required predicate types, and the consumer's policies. It runs every
+// check it can and returns the report; the error wraps ErrVerification
+// when a check failed, and is another error when verification could not
+// run.
 func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, error) {
-	if opts.PublicKey == nil {
-		return nil, errors.New("no public key: pass --key with the PEM public key that signed the pack")
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
 	report := &Report{Pack: packPath}
 
@@ -98,22 +177,27 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 		report.add("index", errors.New(pr.String()), "")
 	}
 
-	// Artifacts given on the command line are hashed once for all bundles.
-	var artifacts []attest.Artifact
-	for _, a := range opts.Artifacts {
-		entry, err := lineage.HashPath(ctx, ".", a)
-		if err != nil {
-			return nil, fmt.Errorf("--artifact %s: %w", a, err)
-		}
-		artifacts = append(artifacts, attest.Artifact{Name: a, SHA256: entry.SHA256})
+	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
+	if err != nil {
+		return nil, err
 	}
 
 	bundles := bundleNames(p.Index)
 	if len(bundles) == 0 {
 		report.add("signature", errors.New("the pack holds no signed attestation (attestations/*.sigstore.json); it was made with --sign none and cannot be verified"), "")
 	}
+	found := map[string]bool{}
 	for _, name := range bundles {
-		verifyBundle(ctx, p, name, opts, artifacts, report)
+		if v := verifyBundle(ctx, p, name, opts, artifacts, report); v != nil {
+			found[v.PredicateType] = true
+			if v.PredicateType == attest.PredicateEvaluation && len(opts.Policies) > 0 {
+				checkPolicies(name, v.Predicate, opts.Policies, report)
+			}
+		}
+	}
+	checkTypes(found, opts.PredicateTypes, report)
+	if len(opts.Policies) > 0 && !found[attest.PredicateEvaluation] {
+		report.add("policy", fmt.Errorf("no verified evaluation statement (%s) to evaluate --policy against", attest.PredicateEvaluation), "")
 	}
 
 	if !report.OK() {
@@ -122,24 +206,107 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 	return report, nil
 }
 
-func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOptions, artifacts []attest.Artifact, report *Report) {
+// VerifyBundle checks one Sigstore bundle file, such as one that cosign
+// made: its signature, certificate and identity, its subjects against the
+// artifacts, and its predicate type against opts.PredicateTypes (the
+// statement must have one of them, when any are given).
+func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*Report, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(bundlePath)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle: %w", err)
+	}
+	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
+	if err != nil {
+		return nil, err
+	}
+	report := &Report{Pack: bundlePath}
+
+	v, err := attest.Verify(ctx, data, opts.attestOptions())
+	if err != nil {
+		report.add("signature", fmt.Errorf("%s: %w", bundlePath, err), "")
+		return report, ErrVerification
+	}
+	report.add("signature", nil, describeVerified(bundlePath, v))
+	if len(opts.PredicateTypes) > 0 {
+		if slices.Contains(opts.PredicateTypes, v.PredicateType) {
+			report.add("type", nil, fmt.Sprintf("predicate type %s", v.PredicateType))
+		} else {
+			report.add("type", fmt.Errorf("%w: the statement has predicate type %s, not one of %s",
+				attest.ErrPredicateType, v.PredicateType, strings.Join(opts.PredicateTypes, ", ")), "")
+		}
+	}
+	if len(artifacts) > 0 {
+		if err := attest.MatchSubjects(v.Subjects, artifacts); err != nil {
+			report.add("subjects", err, "")
+		} else {
+			report.add("subjects", nil, fmt.Sprintf("%d artifact(s) match subjects", len(artifacts)))
+		}
+	}
+	if v.PredicateType == attest.PredicateEvaluation && len(opts.Policies) > 0 {
+		checkPolicies(bundlePath, v.Predicate, opts.Policies, report)
+	}
+	if !report.OK() {
+		return report, ErrVerification
+	}
+	return report, nil
+}
+
+// hashArtifacts hashes the --artifact paths once for all bundles.
+func hashArtifacts(ctx context.Context, paths []string) ([]attest.Artifact, error) {
+	var artifacts []attest.Artifact
+	for _, a := range paths {
+		entry, err := lineage.HashPath(ctx, ".", a)
+		if err != nil {
+			return nil, fmt.Errorf("--artifact %s: %w", a, err)
+		}
+		artifacts = append(artifacts, attest.Artifact{Name: a, SHA256: entry.SHA256})
+	}
+	return artifacts, nil
+}
+
+// describeVerified says who signed a verified statement and when.
+func describeVerified(name string, v *attest.Verified) string {
+	if v.Certificate == nil {
+		return fmt.Sprintf("%s: signed by key %s, predicate %s", name, v.KeyID, v.PredicateType)
+	}
+	var times []string
+	for _, t := range v.SignedAt {
+		times = append(times, t.Format(time.RFC3339))
+	}
+	slices.Sort(times)
+	times = slices.Compact(times)
+	return fmt.Sprintf("%s: signed by %s (issuer %s) at %s, %d log entr(ies), predicate %s",
+		name, v.Certificate.SubjectAlternativeName, v.Certificate.Issuer, strings.Join(times, ", "), v.LogEntries, v.PredicateType)
+}
+
+// verifyBundle checks one bundle of the pack and returns the verified
+// statement, or nil when it was rejected.
+func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOptions, artifacts []attest.Artifact, report *Report) *attest.Verified {
 	data, err := p.ReadFile(name)
 	if err != nil {
 		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
-		return
+		return nil
 	}
-	v, err := attest.Verify(ctx, data, attest.VerifyOptions{PublicKey: opts.PublicKey})
+	v, err := attest.Verify(ctx, data, opts.attestOptions())
 	if err != nil {
 		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
-		return
+		return nil
 	}
-	report.add("signature", nil, fmt.Sprintf("%s: signed by key %s, predicate %s", name, v.KeyID, v.PredicateType))
+	report.add("signature", nil, describeVerified(name, v))
 
 	// A model signing statement's subject is a digest over the model's
 	// files, so it is checked file by file instead.
 	if v.PredicateType == modelsign.PredicateType {
-		checkModelSignature(ctx, p, name, opts.PublicKey, opts.Artifacts, report)
-		return
+		verifyManifest := func(data []byte) (modelsign.Manifest, error) { return modelsign.Verify(data, opts.PublicKey) }
+		if opts.PublicKey == nil {
+			// The bundle was verified above; parse the same verified bytes.
+			verifyManifest = func([]byte) (modelsign.Manifest, error) { return modelsign.ParseStatement(v.Raw) }
+		}
+		checkModelSignature(ctx, p, name, verifyManifest, opts.Artifacts, report)
+		return v
 	}
 
 	if len(artifacts) > 0 {
@@ -153,6 +320,56 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 	if v.PredicateType == attest.PredicateEvaluation {
 		checkPackFiles(p, name, v.Predicate, report)
 	}
+	return v
+}
+
+// checkTypes requires a verified statement of each predicate type.
+func checkTypes(found map[string]bool, required []string, report *Report) {
+	for _, t := range required {
+		if found[t] {
+			report.add("type", nil, fmt.Sprintf("a verified statement has predicate type %s", t))
+			continue
+		}
+		report.add("type", fmt.Errorf("%w: no verified statement has predicate type %s (found: %s)",
+			attest.ErrPredicateType, t, strings.Join(slices.Sorted(maps.Keys(found)), ", ")), "")
+	}
+}
+
+// checkPolicies evaluates the consumer's policies against the metrics of
+// a verified evaluation predicate. The predicate bytes are the verified
+// payload's; nothing else is read.
+func checkPolicies(name string, predicate []byte, files []policy.File, report *Report) {
+	var pred EvaluationPredicate
+	if err := json.Unmarshal(predicate, &pred); err != nil {
+		report.add("policy", fmt.Errorf("%s: reading the predicate: %w", name, err), "")
+		return
+	}
+	if len(pred.Metrics) == 0 {
+		report.add("policy", fmt.Errorf("%s: the predicate carries no metrics", name), "")
+		return
+	}
+	verdict, err := policy.Evaluate(pred.Metrics, files)
+	if err != nil {
+		report.add("policy", fmt.Errorf("%s: evaluating --policy: %w", name, err), "")
+		return
+	}
+	var refs []string
+	for _, f := range files {
+		refs = append(refs, f.Path)
+	}
+	summary := fmt.Sprintf("%s against the signed metrics: %s (%d passed, %d warned, %d failed)",
+		strings.Join(refs, ", "), verdict.Result, verdict.Counts.Passed, verdict.Counts.Warned, verdict.Counts.Failed)
+	if verdict.Result != policy.OutcomeFail {
+		report.add("policy", nil, summary)
+		return
+	}
+	var failed []string
+	for _, r := range verdict.Results {
+		if r.Blocking() {
+			failed = append(failed, fmt.Sprintf("%s at %s: %s", r.RuleID, r.Metric, r.Message))
+		}
+	}
+	report.add("policy", fmt.Errorf("%s; failed: %s", summary, strings.Join(failed, "; ")), "")
 }
 
 // checkPackFiles compares the pack's files with the digests the signed

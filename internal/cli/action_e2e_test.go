@@ -266,8 +266,8 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Errorf("output baseline = %q, want verified", res.outputs["baseline"])
 		}
 		bundles := strings.Split(res.outputs["bundles"], "\n")
-		if len(bundles) != 3 || !strings.HasPrefix(bundles[0], "auditpack-out/attestations/") {
-			t.Errorf("output bundles = %q, want three paths under auditpack-out/attestations", res.outputs["bundles"])
+		if len(bundles) != 5 || !strings.HasPrefix(bundles[0], "auditpack-out/attestations/") {
+			t.Errorf("output bundles = %q, want five paths under auditpack-out/attestations", res.outputs["bundles"])
 		}
 		if !strings.Contains(res.stdout, "::group::auditpack: building the pack") {
 			t.Errorf("the log has no group for the build:\n%s", res.stdout)

@@ -31,6 +31,8 @@ const (
 var Env = []EnvVar{
 	{Name: "SOURCE_DATE_EPOCH", Description: "seconds since the Unix epoch used as the pack's timestamp, for reproducible packs"},
 	{Name: "COSIGN_PASSWORD", Description: "password of an encrypted cosign private key", Sensitive: true},
+	{Name: "SIGSTORE_ID_TOKEN", Description: "OIDC identity token for keyless signing (audience sigstore)", Sensitive: true},
+	{Name: "GITHUB_ACTIONS", Description: "\"true\" inside GitHub Actions: keyless signing becomes the default; the GitHub context (GITHUB_*) and the token request variables (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, the latter secret) are read through internal/actions"},
 	{Name: "AUDITPACK_LOG_LEVEL", Description: "log level: debug, info (default), warn or error"},
 }
 

@@ -110,7 +110,7 @@ func TestRunDemoPassesAndVerifies(t *testing.T) {
 
 	want := []string{
 		"aibom.cdx.json", "attestations/aibom.sigstore.json", "attestations/evaluation.sigstore.json",
-		"attestations/model-signing.sigstore.json", "index.json", "lineage.json", "metrics.json",
+		"attestations/model-signing.sigstore.json", "attestations/policy.sigstore.json", "attestations/provenance.sigstore.json", "index.json", "lineage.json", "metrics.json",
 		"model-card.json", "model-card.md", "policy.json", "summary.md",
 	}
 	var got []string

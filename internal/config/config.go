@@ -21,6 +21,9 @@ import (
 // DefaultPath is the configuration file read when none is given.
 const DefaultPath = ".auditpack.yml"
 
+// DefaultPolicy is applied when the configuration has no policies key.
+const DefaultPolicy = "builtin:default"
+
 // Task names accepted in evaluations[].task.
 const (
 	TaskBinaryClassification = "binary-classification"
@@ -136,6 +139,17 @@ func (c *Config) validate(doc *strictyaml.Document) error {
 	errs = append(errs, c.validateEvaluations(doc)...)
 	errs = append(errs, c.validateBaseline(doc)...)
 
+	if len(c.Evaluations) == 0 {
+		add("evaluations", "required: list at least one evaluation, so that the pack has metrics for its policies to judge")
+	}
+	// Leaving policies out applies the default preset; an explicitly empty
+	// list would make a gate that passes everything, which is a mistake.
+	switch {
+	case c.Policies == nil:
+		c.Policies = []string{DefaultPolicy}
+	case len(c.Policies) == 0:
+		add("policies", "empty list: name at least one policy file or preset, or leave the key out to apply %s", DefaultPolicy)
+	}
 	for i, p := range c.Policies {
 		if strings.TrimSpace(p) == "" {
 			add(fmt.Sprintf("policies[%d]", i), "empty path")

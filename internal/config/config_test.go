@@ -115,6 +115,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"evaluations[1].name: duplicate evaluation name \"holdout\""},
 		},
 		{
+			name: "no evaluations",
+			yaml: "model: {name: m, artifacts: [a]}\n",
+			want: []string{"a.yml:1: evaluations: required: list at least one evaluation"},
+		},
+		{
+			name: "empty policy list",
+			yaml: strings.Replace(valid, "policies: [builtin:default]", "policies: []", 1),
+			want: []string{"a.yml:20: policies: empty list"},
+		},
+		{
 			name: "bad role",
 			yaml: strings.Replace(valid, "role: evaluation", "role: testing", 1),
 			want: []string{"a.yml:10: datasets[0].role: must be \"training\" or \"evaluation\", got \"testing\""},
@@ -156,6 +166,16 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseDefaultPolicy(t *testing.T) {
+	cfg, err := Parse("a.yml", []byte(strings.Replace(valid, "policies: [builtin:default]\n", "", 1)))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if len(cfg.Policies) != 1 || cfg.Policies[0] != DefaultPolicy {
+		t.Errorf("policies = %v, want [%s]", cfg.Policies, DefaultPolicy)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/github/go-spdx/v2/spdxexp"
 
@@ -70,6 +71,18 @@ const compositionTolerance = 0.001
 
 var dateRE = regexp.MustCompile(`^\d{4}(-\d{2}(-\d{2})?)?$`)
 
+// validDate reports whether s is YYYY, YYYY-MM or YYYY-MM-DD and names a
+// real month and day, so that 2020-13 and 2021-02-30 are rejected. Such
+// dates compare correctly as strings.
+func validDate(s string) bool {
+	if !dateRE.MatchString(s) {
+		return false
+	}
+	layout := map[int]string{4: "2006", 7: "2006-01", 10: "2006-01-02"}[len(s)]
+	_, err := time.Parse(layout, s)
+	return err == nil
+}
+
 func (c *Config) validateDatasets(doc *strictyaml.Document) []error {
 	var errs []error
 	add := func(key, format string, args ...any) {
@@ -111,12 +124,14 @@ func (c *Config) validateDatasets(doc *strictyaml.Document) []error {
 			}
 		}
 
+		validDates := true
 		for _, bound := range []struct{ name, value string }{{"start", d.Collection.Start}, {"end", d.Collection.End}} {
-			if bound.value != "" && !dateRE.MatchString(bound.value) {
-				add(key+".collection."+bound.name, "%q is not a date: write YYYY, YYYY-MM or YYYY-MM-DD", bound.value)
+			if bound.value != "" && !validDate(bound.value) {
+				add(key+".collection."+bound.name, "%q is not a valid date: write YYYY, YYYY-MM or YYYY-MM-DD", bound.value)
+				validDates = false
 			}
 		}
-		if d.Collection.Start != "" && d.Collection.End != "" && d.Collection.End < d.Collection.Start {
+		if validDates && d.Collection.Start != "" && d.Collection.End != "" && d.Collection.End < d.Collection.Start {
 			add(key+".collection.end", "%s is before the start %s", d.Collection.End, d.Collection.Start)
 		}
 

@@ -25,6 +25,12 @@ datasets:
       - {origin: proprietary, share: 0.667}
       - {origin: synthetic, share: 0.333}
     dvc: [dvc.lock]
+evaluations:
+  - name: e
+    task: binary-classification
+    predictions: p.csv
+    columns: {label: y, prediction: yhat}
+    positive_label: "1"
 `
 
 func TestParseDatasetProvenance(t *testing.T) {
@@ -57,8 +63,10 @@ func TestParseDatasetProvenanceErrors(t *testing.T) {
 		{"shares do not add up", "share: 0.333}", "share: 0.2}", "the shares add up to 0.867, not 1"},
 		{"share out of range", "share: 0.667}", "share: 1.5}", "composition[0].share: must be a fraction"},
 		{"duplicate origin", "origin: synthetic", "origin: proprietary", "duplicate origin \"proprietary\""},
-		{"bad date", "start: 2019-01", "start: January 2019", "collection.start: \"January 2019\" is not a date"},
+		{"bad date", "start: 2019-01", "start: January 2019", "collection.start: \"January 2019\" is not a valid date"},
 		{"end before start", "end: 2021-06-30", "end: 2018", "collection.end: 2018 is before the start 2019-01"},
+		{"month out of range", "start: 2019-01", "start: 2019-13", "collection.start: \"2019-13\" is not a valid date"},
+		{"day out of range", "end: 2021-06-30", "end: 2021-02-30", "collection.end: \"2021-02-30\" is not a valid date"},
 		{"bad subjects", "subjects: per-file", "subjects: shards", "model.subjects: must be \"artifact\" (default) or \"per-file\""},
 		{"empty dvc path", "dvc: [dvc.lock]", "dvc: [\"\"]", "datasets[0].dvc[0]: empty path"},
 	}

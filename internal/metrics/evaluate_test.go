@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -606,12 +607,22 @@ func TestROCAUCMatchesPairCounting(t *testing.T) {
 				}
 			}
 			want := won / float64(len(tt.positive)*len(tt.negative))
-			set := scoreSet{positive: append([]float64(nil), tt.positive...), negative: append([]float64(nil), tt.negative...)}
-			got, ok := set.rocAUC()
-			if !ok {
-				t.Fatal("rocAUC reported one class only")
+			// A limit of 1 makes the set spill to the lists of scores
+			// on the second distinct score; 0 keeps the counts.
+			for _, limit := range []int{0, 1} {
+				set := scoreSet{limit: limit}
+				for _, p := range tt.positive {
+					set.add(p, true)
+				}
+				for _, n := range tt.negative {
+					set.add(n, false)
+				}
+				got, ok := set.rocAUC()
+				if !ok {
+					t.Fatalf("limit %d: rocAUC reported one class only", limit)
+				}
+				assertClose(t, fmt.Sprintf("rocAuc with limit %d", limit), value(got), want)
 			}
-			assertClose(t, "rocAuc", value(got), want)
 		})
 	}
 }

@@ -107,7 +107,7 @@ func (a *accumulator) scoreMetrics(evaluation *Evaluation) {
 		}
 		return
 	}
-	rows := float64(len(a.scores.positive) + len(a.scores.negative))
+	rows := float64(a.scores.rows())
 	m.BrierScore = finite(a.brier.value()/rows, undefined, "brierScore")
 	m.LogLoss = finite(a.logLoss.value()/rows, undefined, "logLoss")
 	calibration, ece := a.calib.result()

@@ -25,32 +25,30 @@ func logLossTerm(score float64, actual bool) float64 {
 // scikit-learn's average_precision_score defines it: the sum over distinct
 // score thresholds, from the highest down, of the recall gained at the
 // threshold times the precision there. It returns false when no row is
-// positive. s must be sorted (rocAUC sorts it).
+// positive.
 func (s *scoreSet) averagePrecision() (float64, bool) {
-	positives := len(s.positive)
+	positives, _ := s.counts()
 	if positives == 0 {
 		return 0, false
 	}
-	var sum compensatedSum
-	var tp, fp int
-	i, j := positives-1, len(s.negative)-1
-	for i >= 0 || j >= 0 {
-		threshold := s.nextThreshold(i, j)
-		dtp := 0
-		for i >= 0 && s.positive[i] == threshold {
-			dtp++
-			i--
-		}
-		for j >= 0 && s.negative[j] == threshold {
-			fp++
-			j--
-		}
-		tp += dtp
-		if dtp > 0 {
-			sum.add(float64(dtp) / float64(positives) * (float64(tp) / float64(tp+fp)))
-		}
+	curve := precisionRecallCurve{positives: positives}
+	s.descending(curve.add)
+	return curve.sum.value(), true
+}
+
+// precisionRecallCurve sums average precision while the thresholds are
+// walked from the highest score down.
+type precisionRecallCurve struct {
+	positives, tp, fp int64
+	sum               compensatedSum
+}
+
+func (c *precisionRecallCurve) add(dtp, dfp int64) {
+	c.tp += dtp
+	c.fp += dfp
+	if dtp > 0 {
+		c.sum.add(float64(dtp) / float64(c.positives) * (float64(c.tp) / float64(c.tp+c.fp)))
 	}
-	return sum.value(), true
 }
 
 // calibration bins the scores into equal-width bins of [0, 1].

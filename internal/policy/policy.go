@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"regexp"
 	"strings"
 
@@ -176,6 +177,14 @@ func Parse(ref string, data []byte) (*File, error) {
 			errs = append(errs, doc.Errorf(key, "set min, max or both, or max_drop or max_increase to bound the change from the baseline"))
 		}
 		errs = append(errs, validateBaselineBounds(doc, key, r)...)
+		for _, bound := range []struct {
+			name  string
+			value *float64
+		}{{"min", r.Min}, {"max", r.Max}, {"max_drop", r.MaxDrop}, {"max_increase", r.MaxIncrease}} {
+			if bound.value != nil && (math.IsNaN(*bound.value) || math.IsInf(*bound.value, 0)) {
+				errs = append(errs, doc.Errorf(key+"."+bound.name, "must be a finite number, got %v", *bound.value))
+			}
+		}
 		if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 			errs = append(errs, doc.Errorf(key+".min", "min %v is greater than max %v", *r.Min, *r.Max))
 		}

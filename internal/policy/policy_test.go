@@ -171,6 +171,8 @@ func TestParseErrors(t *testing.T) {
 		{"min above max", "rules:\n  - {id: a, metric: a.b, min: 2, max: 1, severity: block}\n", "min 2 is greater than max 1"},
 		{"bad severity", "rules:\n  - {id: a, metric: a.b, min: 1, severity: error}\n", `must be "block" or "warn", got "error"`},
 		{"empty segment", "rules:\n  - {id: a, metric: a..b, min: 1, severity: warn}\n", "empty segment"},
+		{"NaN threshold", "rules:\n  - {id: a, metric: a.b, min: .nan, severity: warn}\n", "rules[0].min: must be a finite number, got NaN"},
+		{"infinite threshold", "rules:\n  - {id: a, metric: a.b, max: .inf, severity: warn}\n", "rules[0].max: must be a finite number, got +Inf"},
 		{"string threshold", "rules:\n  - {id: a, metric: a.b, min: high, severity: warn}\n", `rules[0].min: must be a number, got "high"`},
 		{"duplicate id", "rules:\n  - {id: a, metric: a.b, min: 1, severity: warn}\n  - {id: a, metric: a.c, min: 1, severity: warn}\n", `duplicate rule id "a"`},
 		{"unknown key", "rules:\n  - {id: a, metric: a.b, minimum: 1, severity: warn}\n", "rules[0].minimum: unknown key"},
