@@ -20,14 +20,13 @@
 // (application/vnd.dev.sigstore.bundle.v0.3+json), written as compact JSON
 // with sorted keys to a file ending in BundleExtension. A key-signed bundle
 // carries the public key's KeyID as hint and no certificate, transparency
-// log entry or timestamp. cosign 2.4 and later should verify it with
+// log entry or timestamp. cosign v2.6.5 verifies it with
 // `cosign verify-blob-attestation --key cosign.pub --bundle FILE
-// --new-bundle-format --insecure-ignore-tlog --type PREDICATE_TYPE
-// ARTIFACT`, the last flag because there is no log entry.
-// NOTE: that command has not been run against these bundles yet.
-// The Signer interface
-// lets a keyless signer (Fulcio, Rekor, timestamp authority) be added
-// without changing Sign's callers.
+// --new-bundle-format --insecure-ignore-tlog --trusted-root ROOT --type
+// PREDICATE_TYPE ARTIFACT` (test/sigstore/interop.sh runs it). A
+// KeylessSigner signs with an ephemeral key and a Fulcio certificate,
+// records each signature in Rekor (v1 or v2) and can add RFC 3161
+// timestamps.
 //
 // # Unsigned form
 //
@@ -38,11 +37,14 @@
 //
 // # Verification
 //
-// Verify checks a bundle against a public key and returns the statement
-// bytes exactly as signed, parsed from the verified DSSE payload. Every
+// Verify checks a bundle against a public key, or against a trusted root
+// and an Identity for keyless bundles, and returns the statement bytes
+// exactly as signed, parsed from the verified DSSE payload. Every
 // rejection wraps ErrVerification and a more specific sentinel
-// (ErrBundleFormat, ErrSignature, ErrPredicateType, ErrSubjectMismatch,
-// ErrStatement), and errors about keys wrap ErrKey.
+// (ErrBundleFormat, ErrSignature, ErrCertificateChain, ErrCertificateTime,
+// ErrIdentityMismatch, ErrIssuerMismatch, ErrTransparencyLog, ErrTimestamp,
+// ErrPredicateType, ErrSubjectMismatch, ErrStatement), which Cause names
+// for machines; errors about keys wrap ErrKey.
 package attest
 
 import (

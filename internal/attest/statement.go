@@ -18,6 +18,10 @@ const (
 	// StatementType is the `_type` of every statement this package builds
 	// and the only one it accepts.
 	StatementType = intoto.StatementTypeUri
+	// StatementTypeV01 is the `_type` of in-toto Statement v0.1, whose
+	// fields are those of v1. ParseStatement accepts it, because cosign
+	// (v2.6.5 and v3.1.3) writes it; this package never writes it.
+	StatementTypeV01 = "https://in-toto.io/Statement/v0.1"
 	// PayloadType is the DSSE payload type of an in-toto statement.
 	// sigstore-go extracts statements only from envelopes of this type.
 	PayloadType = "application/vnd.in-toto+json"
@@ -181,7 +185,8 @@ func canonicalJSON(data []byte) ([]byte, error) {
 }
 
 // ParseStatement parses and checks an in-toto Statement v1: exactly the
-// four top-level fields, `_type` equal to StatementType, no unknown or
+// four top-level fields, `_type` equal to StatementType (or
+// StatementTypeV01, which cosign v2 and v3 still write), no unknown or
 // repeated fields, at least one subject with at least one digest, at most
 // MaxSubjects subjects, an absolute predicate type URI, and a JSON object
 // as predicate. Errors wrap ErrStatement.
@@ -194,8 +199,8 @@ func ParseStatement(data []byte) (*Statement, error) {
 	if err := protojson.Unmarshal(data, &message); err != nil {
 		return nil, failure(err, "parsing in-toto statement", ErrStatement)
 	}
-	if message.GetType() != StatementType {
-		return nil, failure(nil, fmt.Sprintf("statement _type is %q; want %q", message.GetType(), StatementType), ErrStatement)
+	if message.GetType() != StatementType && message.GetType() != StatementTypeV01 {
+		return nil, failure(nil, fmt.Sprintf("statement _type is %q; want %q (or %q)", message.GetType(), StatementType, StatementTypeV01), ErrStatement)
 	}
 	if err := message.Validate(); err != nil {
 		return nil, failure(err, "validating statement", ErrStatement)

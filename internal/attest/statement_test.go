@@ -193,7 +193,7 @@ func TestParseStatementRejects(t *testing.T) {
 		{"fifth field", `{"_type":"https://in-toto.io/Statement/v1","subject":` + subject + `,"predicateType":"https://x.test/p","predicate":{},"extra":1}`, "parsing in-toto statement"},
 		{"proto field name", `{"_type":"https://in-toto.io/Statement/v1","subject":` + subject + `,"predicate_type":"https://x.test/p","predicate":{}}`, "exactly the top-level fields"},
 		{"repeated field", `{"_type":"https://in-toto.io/Statement/v1","subject":` + subject + `,"predicateType":"https://x.test/p","predicateType":"https://x.test/q","predicate":{}}`, "parsing in-toto statement"},
-		{"legacy type", `{"_type":"https://in-toto.io/Statement/v0.1","subject":` + subject + `,"predicateType":"https://x.test/p","predicate":{}}`, `statement _type is "https://in-toto.io/Statement/v0.1"`},
+		{"unknown type", `{"_type":"https://in-toto.io/Statement/v2","subject":` + subject + `,"predicateType":"https://x.test/p","predicate":{}}`, `statement _type is "https://in-toto.io/Statement/v2"`},
 		{"no subjects", `{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"https://x.test/p","predicate":{}}`, "validating statement"},
 		{"subject without digest", `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"m"}],"predicateType":"https://x.test/p","predicate":{}}`, "validating statement"},
 		{"no predicate", `{"_type":"https://in-toto.io/Statement/v1","subject":` + subject + `,"predicateType":"https://x.test/p"}`, "validating statement"},
@@ -212,6 +212,17 @@ func TestParseStatementRejects(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.wantMessage)
 			}
 		})
+	}
+}
+
+func TestParseStatementAcceptsV01(t *testing.T) {
+	input := `{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"name":"m","digest":{"sha256":"` + digestA + `"}}],"predicateType":"https://x.test/p","predicate":{"a":1}}`
+	st, err := ParseStatement([]byte(input))
+	if err != nil {
+		t.Fatalf("ParseStatement: %v", err)
+	}
+	if st.PredicateType != "https://x.test/p" || len(st.Subjects) != 1 || st.Subjects[0].Digest["sha256"] != digestA {
+		t.Errorf("ParseStatement = %+v", st)
 	}
 }
 

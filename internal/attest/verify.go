@@ -37,7 +37,7 @@ type VerifyOptions struct {
 	// checked against: the public-good trusted root, or a
 	// trusted_root.json file.
 	TrustedMaterial root.TrustedMaterial
-	// Identity is what the keyless certificate must certify; required
+	// Identity is the signer the keyless certificate must certify; required
 	// with TrustedMaterial.
 	Identity Identity
 	// TransparencyLogThreshold is the minimum number of verified

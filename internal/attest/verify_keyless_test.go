@@ -35,8 +35,8 @@ func (o otherCA) FulcioCertificateAuthorities() []root.CertificateAuthority { re
 type withoutLogEntries struct{ verify.SignedEntity }
 
 func (withoutLogEntries) TlogEntries() ([]*tlog.Entry, error) { return nil, nil }
-func (withoutLogEntries) HasInclusionProof() bool              { return false }
-func (withoutLogEntries) HasInclusionPromise() bool            { return false }
+func (withoutLogEntries) HasInclusionProof() bool             { return false }
+func (withoutLogEntries) HasInclusionPromise() bool           { return false }
 
 // withoutTimestamps drops the RFC 3161 timestamps of an entity.
 type withoutTimestamps struct{ verify.SignedEntity }

@@ -227,6 +227,11 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		return nil, err
 	}
 
+	// An interrupt before this point leaves no output; writing the pack
+	// itself is not interrupted, so that an earlier pack is never lost.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	index, archive, err := writePack(opts.OutDir, files, pack.Info{Tool: pack.Tool{Name: "auditpack", Version: opts.ToolVersion}, CreatedAt: created})
 	if err != nil {
 		return nil, err
@@ -272,9 +277,11 @@ func newSigner(ctx context.Context, opts RunOptions) (attest.Signer, string, err
 // reproducible).
 func creationTime(opts RunOptions, repo *lineage.Repo) (time.Time, error) {
 	if opts.SourceDateEpoch != "" {
+		// RFC 3339 timestamps, and so index.json, end at the year 9999.
+		const maxEpoch = 253402300799 // 9999-12-31T23:59:59Z
 		secs, err := strconv.ParseInt(opts.SourceDateEpoch, 10, 64)
-		if err != nil || secs < 0 {
-			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative integer number of seconds", opts.SourceDateEpoch)
+		if err != nil || secs < 0 || secs > maxEpoch {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is invalid: set it to a whole number of seconds since 1970-01-01 UTC, from 0 to %d (the end of the year 9999)", opts.SourceDateEpoch, int64(maxEpoch))
 		}
 		return time.Unix(secs, 0).UTC(), nil
 	}

@@ -38,7 +38,7 @@ type VerifyOptions struct {
 	// TrustedMaterial is the trusted root keyless bundles are checked
 	// against (see LoadTrustedRoot).
 	TrustedMaterial root.TrustedMaterial
-	// Identity is what each keyless certificate must certify.
+	// Identity is the signer each keyless certificate must certify.
 	Identity attest.Identity
 	// TransparencyLogThreshold and TimestampThreshold are the minimum
 	// numbers of verified log entries and RFC 3161 timestamps of each

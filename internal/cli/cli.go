@@ -76,6 +76,10 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(c.Stderr, "auditpack: interrupted; no output was written")
+		return ExitUsage
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != ExitOK {

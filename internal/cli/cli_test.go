@@ -412,3 +412,22 @@ func TestVerifyRejectsIndexEdits(t *testing.T) {
 		})
 	}
 }
+
+func TestRunRejectsBadSourceDateEpoch(t *testing.T) {
+	for _, epoch := range []string{"-1", "abc", "253402300800", "9223372036854775808"} {
+		t.Run(epoch, func(t *testing.T) {
+			dir := demo(t)
+			out := filepath.Join(t.TempDir(), "pack")
+			r := auditpack(t, map[string]string{"SOURCE_DATE_EPOCH": epoch}, "run", "--config", filepath.Join(dir, ".auditpack.yml"), "--sign", "none", "--out", out)
+			if r.code != ExitUsage {
+				t.Errorf("exit = %d, want 2", r.code)
+			}
+			if !strings.Contains(r.stderr, "SOURCE_DATE_EPOCH=\""+epoch+"\" is invalid") {
+				t.Errorf("stderr lacks the variable and value:\n%s", r.stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("output left behind")
+			}
+		})
+	}
+}

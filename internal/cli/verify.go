@@ -93,8 +93,8 @@ func (f verifyFlags) keylessFlagsSet() bool {
 		f.repository != "" || f.ref != "" || f.sha != "" || f.trustedRoot != ""
 }
 
-// options turns the flags into verification options; errors are usage
-// errors.
+// verifyOptions turns the flags into verification options. Its errors are
+// usage errors.
 func (c *Command) verifyOptions(cmd *cobra.Command, f verifyFlags) (audit.VerifyOptions, error) {
 	opts := audit.VerifyOptions{Artifacts: f.artifacts}
 	if f.output != "text" && f.output != "json" {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 )
@@ -20,6 +21,10 @@ type Release struct {
 	Name       string
 	Draft      bool
 	Prerelease bool
+	// CreatedAt is the date of the release's commit, which GitHub sorts
+	// releases by; PublishedAt is zero for a draft.
+	CreatedAt   time.Time
+	PublishedAt time.Time
 	// UploadURL is GitHub's URL template, e.g.
 	// "https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}".
 	UploadURL string
@@ -69,6 +74,33 @@ func (c *Client) LatestRelease(ctx context.Context, owner, repo string) (*Releas
 		return nil, newAPIError("GET", path, err)
 	}
 	return convertRelease(rel), nil
+}
+
+// ListReleases returns every release of the repository in the order
+// GitHub lists them (newest first), following the Link header through
+// every page. The list includes drafts when the token has push access, so
+// callers filter by Draft and Prerelease.
+// https://docs.github.com/rest/releases/releases#list-releases
+func (c *Client) ListReleases(ctx context.Context, owner, repo string) ([]Release, error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, err
+	}
+	path := fmt.Sprintf("/repos/%s/%s/releases", owner, repo)
+	opts := &gh.ListOptions{PerPage: 100}
+	var releases []Release
+	for {
+		page, resp, err := c.gh.Repositories.ListReleases(ctx, owner, repo, opts)
+		if err != nil {
+			return nil, newAPIError("GET", path, err)
+		}
+		for _, r := range page {
+			releases = append(releases, *convertRelease(r))
+		}
+		if resp.NextPage == 0 {
+			return releases, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 // ListReleaseAssets returns every asset of a release, following pagination.
@@ -281,6 +313,12 @@ func convertRelease(r *gh.RepositoryRelease) *Release {
 		Prerelease: r.GetPrerelease(),
 		UploadURL:  r.GetUploadURL(),
 		HTMLURL:    r.GetHTMLURL(),
+	}
+	if r.CreatedAt != nil {
+		out.CreatedAt = r.CreatedAt.Time
+	}
+	if r.PublishedAt != nil {
+		out.PublishedAt = r.PublishedAt.Time
 	}
 	for _, a := range r.Assets {
 		out.Assets = append(out.Assets, convertAsset(a))

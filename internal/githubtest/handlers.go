@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ const (
 	docsListComments  = "https://docs.github.com/rest/issues/comments#list-issue-comments"
 	docsCreateComment = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
 	docsUpdateComment = "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
+	docsListReleases  = "https://docs.github.com/rest/releases/releases#list-releases"
 	docsReleaseByTag  = "https://docs.github.com/rest/releases/releases#get-a-release-by-tag-name"
 	docsLatestRelease = "https://docs.github.com/rest/releases/releases#get-the-latest-release"
 	docsGetRelease    = "https://docs.github.com/rest/releases/releases#get-a-release"
@@ -54,6 +56,7 @@ func routeTable() []route {
 		{"GET", "issues/{number}/comments", docsListComments, (*Server).listComments},
 		{"POST", "issues/{number}/comments", docsCreateComment, (*Server).createComment},
 		{"PATCH", "issues/comments/{id}", docsUpdateComment, (*Server).updateComment},
+		{"GET", "releases", docsListReleases, (*Server).listReleases},
 		{"GET", "releases/latest", docsLatestRelease, (*Server).latestRelease},
 		{"GET", "releases/tags/{tag}", docsReleaseByTag, (*Server).releaseByTag},
 		{"GET", "releases/assets/{id}", docsGetAsset, (*Server).getAsset},
@@ -252,6 +255,34 @@ func (s *Server) latestRelease(w http.ResponseWriter, r *http.Request, repo *rep
 	writeJSON(w, http.StatusOK, s.releaseJSONLocked(repo, latest))
 }
 
+// listReleases lists the releases newest first by creation time, as
+// GitHub does, with Link pagination. Drafts are listed only to a token
+// with push access, so a read-only token does not see them.
+func (s *Server) listReleases(w http.ResponseWriter, r *http.Request, repo *repoState, _ params) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var visible []*Release
+	for _, rel := range repo.releases {
+		if rel.Draft && s.readOnly {
+			continue
+		}
+		visible = append(visible, rel)
+	}
+	slices.SortStableFunc(visible, func(a, b *Release) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+
+	lo, hi := paginate(w, r, len(visible))
+	out := make([]map[string]any, 0, hi-lo)
+	for _, rel := range visible[lo:hi] {
+		out = append(out, s.releaseJSONLocked(repo, rel))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) releaseByTag(w http.ResponseWriter, r *http.Request, repo *repoState, p params) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -296,19 +327,25 @@ func (s *Server) releaseJSONLocked(repo *repoState, rel *Release) map[string]any
 			assets = append(assets, s.assetJSON(repo, rel, a))
 		}
 	}
+	// A draft has not been published; GitHub sends null.
+	var published any
+	if !rel.Draft {
+		published = rel.CreatedAt.Format(time.RFC3339)
+	}
 	return map[string]any{
-		"id":         rel.ID,
-		"node_id":    "RE_" + strconv.FormatInt(rel.ID, 10),
-		"tag_name":   rel.TagName,
-		"name":       rel.Name,
-		"draft":      rel.Draft,
-		"prerelease": rel.Prerelease,
-		"created_at": rel.CreatedAt.Format(time.RFC3339),
-		"url":        api,
-		"assets_url": api + "/assets",
-		"upload_url": api + "/assets{?name,label}",
-		"html_url":   s.srv.URL + "/" + repo.owner + "/" + repo.name + "/releases/tag/" + rel.TagName,
-		"assets":     assets,
+		"id":           rel.ID,
+		"node_id":      "RE_" + strconv.FormatInt(rel.ID, 10),
+		"tag_name":     rel.TagName,
+		"name":         rel.Name,
+		"draft":        rel.Draft,
+		"prerelease":   rel.Prerelease,
+		"created_at":   rel.CreatedAt.Format(time.RFC3339),
+		"published_at": published,
+		"url":          api,
+		"assets_url":   api + "/assets",
+		"upload_url":   api + "/assets{?name,label}",
+		"html_url":     s.srv.URL + "/" + repo.owner + "/" + repo.name + "/releases/tag/" + rel.TagName,
+		"assets":       assets,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // csvSource reads CSV rows and picks the requested fields by header position.
@@ -16,14 +17,35 @@ type csvSource struct {
 	width   int   // fields in the header
 }
 
-func newCSVSource(r io.Reader, opts Options) (*csvSource, error) {
+// newCSVSource reads the header, if the file has one, and returns the
+// source of the data rows. A one-byte delimiter gets the fast reader
+// (fastcsv.go); any other delimiter gets encoding/csv, whose semantics the
+// fast reader reproduces exactly.
+func newCSVSource(r io.Reader, opts Options) (rowSource, error) {
+	if err := checkDelimiter(opts); err != nil {
+		return nil, err
+	}
+	if opts.Delimiter == 0 || opts.Delimiter < utf8.RuneSelf {
+		return newFastCSVSource(r, opts)
+	}
+	return newStdCSVSource(r, opts)
+}
+
+// checkDelimiter rejects the delimiters encoding/csv cannot use.
+func checkDelimiter(opts Options) error {
+	d := opts.Delimiter
+	if d == '"' || d == '\r' || d == '\n' || d == utf8.RuneError || (d != 0 && !utf8.ValidRune(d)) {
+		return fmt.Errorf("%s: %q cannot separate CSV fields: use a comma, a semicolon, a tab or another character", opts.DisplayPath, d)
+	}
+	return nil
+}
+
+// newStdCSVSource is newCSVSource on encoding/csv.
+func newStdCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 	path, columns := opts.DisplayPath, opts.Columns
 	reader := csv.NewReader(r)
 	reader.ReuseRecord = true
 	if opts.Delimiter != 0 {
-		if opts.Delimiter == '"' || opts.Delimiter == '\r' || opts.Delimiter == '\n' || opts.Delimiter == 0xFFFD {
-			return nil, fmt.Errorf("%s: %q cannot separate CSV fields: use a comma, a semicolon, a tab or another character", path, opts.Delimiter)
-		}
 		reader.Comma = opts.Delimiter
 	}
 
@@ -38,15 +60,33 @@ func newCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 		reader.FieldsPerRecord = 0
 		record, err := reader.Read()
 		if err == io.EOF {
-			return nil, fmt.Errorf("%s: %w: the file is empty; it needs a header and at least one row", path, ErrEmpty)
+			return nil, emptyFileError(path)
 		}
 		if err != nil {
 			return nil, csvError(path, err, 0, 0)
 		}
 		header = record
-		headerLine = 1
+		// Empty lines before the header are skipped, so it need not be
+		// on line 1.
+		headerLine, _ = reader.FieldPos(0)
 	}
 
+	indexes, err := columnIndexes(path, header, headerLine, columns)
+	if err != nil {
+		return nil, err
+	}
+	// The header slice is the reader's reused record, so only its length is
+	// kept.
+	return &csvSource{reader: reader, path: path, indexes: indexes, width: len(header)}, nil
+}
+
+func emptyFileError(path string) error {
+	return fmt.Errorf("%s: %w: the file is empty; it needs a header and at least one row", path, ErrEmpty)
+}
+
+// columnIndexes returns the header position of each requested column.
+// headerLine is the header's line in the file, 0 for a configured header.
+func columnIndexes(path string, header []string, headerLine int, columns []string) ([]int, error) {
 	positions := make(map[string]int, len(header))
 	duplicates := make(map[string]bool)
 	for i, name := range header {
@@ -71,9 +111,7 @@ func newCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 		}
 		indexes[i] = position
 	}
-	// The header slice is the reader's reused record, so only its length is
-	// kept.
-	return &csvSource{reader: reader, path: path, indexes: indexes, width: len(header)}, nil
+	return indexes, nil
 }
 
 func (s *csvSource) next(values []string) (int, error) {

@@ -221,7 +221,8 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 }
 
 // Next fills values, which must have one element per requested column, with
-// the next row's values. It returns io.EOF after the last row, an error
+// the next row's values. The strings stay valid and unchanged after later
+// calls, so they may be kept. It returns io.EOF after the last row, an error
 // wrapping ErrEmpty if the file had no data rows, and a *RowError for a
 // malformed row. After an error other than a *RowError the Reader must not
 // be used again.

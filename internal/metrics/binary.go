@@ -111,6 +111,7 @@ type accumulator struct {
 	sweep     *thresholdSweep
 	notProbab *outsideProbability
 	boot      *binaryBootstrap
+	parsed    scoreCache
 }
 
 func newAccumulator(spec Spec, hasScore bool) *accumulator {
@@ -139,7 +140,7 @@ func (a *accumulator) add(r row, line int) error {
 	}
 
 	if a.hasScore {
-		score, err := parseScore(r.score)
+		score, err := a.parsed.parse(r.score)
 		if err != nil {
 			return &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: a.spec.Columns.Score, Err: err}
 		}
@@ -185,6 +186,12 @@ func (a *accumulator) classify(value, column string, line int) (bool, error) {
 	case value == "":
 		return false, &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
 			"the value is empty: every row needs the positive label %q or a negative label", a.spec.PositiveLabel)}
+	case a.negative == "" && sameNumberHint(value, a.spec.PositiveLabel) != "":
+		// Taking "1.0" as the negative label beside a positive "1" would
+		// silently swap the classes of those rows.
+		return false, &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
+			"%q would be taken as the negative label, but it is the positive label %q written differently: write the labels as the positive label is written, or set positive_label to %q%s",
+			value, a.spec.PositiveLabel, value, sameNumberHint(value, a.spec.PositiveLabel))}
 	case a.negative == "":
 		a.negative = strings.Clone(value)
 		a.negLine = line
@@ -193,13 +200,57 @@ func (a *accumulator) classify(value, column string, line int) (bool, error) {
 		return false, nil
 	case a.negLine == 0:
 		return false, &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
-			"%q is neither the positive label %q nor the negative label %q: fix the row, or correct positive_label or negative_label in the config",
-			value, a.spec.PositiveLabel, a.negative)}
+			"%q is neither the positive label %q nor the negative label %q: fix the row, or correct positive_label or negative_label in the config%s",
+			value, a.spec.PositiveLabel, a.negative, sameNumberHint(value, a.spec.PositiveLabel, a.negative))}
 	default:
 		return false, &ingest.RowError{Path: a.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
-			"%q is a third distinct value after the positive label %q and %q (first seen on line %d, taken as the negative label): set negative_label in the config, or fix the row",
-			value, a.spec.PositiveLabel, a.negative, a.negLine)}
+			"%q is a third distinct value after the positive label %q and %q (first seen on line %d, taken as the negative label): set negative_label in the config, or fix the row%s",
+			value, a.spec.PositiveLabel, a.negative, a.negLine, sameNumberHint(value, a.spec.PositiveLabel, a.negative))}
 	}
+}
+
+// sameNumberHint explains a label that differs from a configured one only
+// in how the number is written, such as "1.0" against "1" (pandas writes
+// an integer column as floats once it holds a missing value). Labels are
+// compared as text, so the hint names the labels to configure.
+func sameNumberHint(value string, labels ...string) string {
+	v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	if err != nil {
+		return ""
+	}
+	for _, label := range labels {
+		if l, err := strconv.ParseFloat(strings.TrimSpace(label), 64); err == nil && l == v {
+			return fmt.Sprintf(" (%q and %q are the same number written differently; labels are compared as text, so write every label the same way)", value, label)
+		}
+	}
+	return ""
+}
+
+// scoreCache remembers the value of up to maxCountedScores score texts.
+// Models that round their scores repeat a few thousand texts, and a map
+// lookup costs a fraction of strconv.ParseFloat. The zero value is ready
+// to use.
+type scoreCache struct {
+	values map[string]float64
+}
+
+// parse returns parseScore(text), from the cache when it can.
+func (c *scoreCache) parse(text string) (float64, error) {
+	if score, ok := c.values[text]; ok {
+		return score, nil
+	}
+	score, err := parseScore(text)
+	if err != nil {
+		return 0, err
+	}
+	if c.values == nil {
+		c.values = map[string]float64{}
+	}
+	if len(c.values) < maxCountedScores {
+		// The clone keeps the reader's buffer from being pinned.
+		c.values[strings.Clone(text)] = score
+	}
+	return score, nil
 }
 
 // parseScore parses a score, which must be a finite number.

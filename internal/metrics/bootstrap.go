@@ -26,7 +26,12 @@ type poisson struct {
 }
 
 func newPoisson(seed int64) *poisson {
-	p := &poisson{rng: rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)}
+	return newPoissonFrom(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
+}
+
+// newPoissonFrom returns a Poisson(1) generator drawing from source.
+func newPoissonFrom(source *rand.PCG) *poisson {
+	p := &poisson{rng: source}
 	term, sum := math.Exp(-1), 0.0
 	for k := 0; k < 20; k++ {
 		sum += term

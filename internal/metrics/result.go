@@ -69,8 +69,23 @@ func (a *accumulator) result() (*Evaluation, error) {
 	}
 	if a.boot != nil {
 		a.boot.intervals(evaluation, a.index)
+		a.scoreIntervals(evaluation)
 	}
 	return evaluation, nil
+}
+
+// scoreIntervals adds the bootstrap intervals of ROC AUC and average
+// precision (see scoreResamples).
+func (a *accumulator) scoreIntervals(evaluation *Evaluation) {
+	var auc, ap []*float64
+	if a.hasScore {
+		auc, ap = a.scores.scoreResamples(*a.spec.Bootstrap)
+	}
+	m := evaluation.Metrics
+	evaluation.ConfidenceIntervals["rocAuc"] = intervalOf(auc, a.spec.Bootstrap.Confidence, m.ROCAUC != nil,
+		evaluation.Undefined, "confidenceIntervals.rocAuc")
+	evaluation.ConfidenceIntervals["averagePrecision"] = intervalOf(ap, a.spec.Bootstrap.Confidence, m.AveragePrecision != nil,
+		evaluation.Undefined, "confidenceIntervals.averagePrecision")
 }
 
 // scoreMetrics fills the metrics computed from the scores.

@@ -30,9 +30,9 @@ type rowBatch struct {
 // returns the file's Source.
 //
 // One goroutine reads and parses the file while the caller's goroutine
-// runs each, so that parsing and computing overlap on two cores. The
-// values are strings the reader allocated for each row, so handing them
-// between goroutines is safe.
+// runs each, so that parsing and computing overlap on two cores. Handing
+// the values between goroutines is safe because an ingest.Reader never
+// changes a string it has returned.
 func scan(ctx context.Context, spec Spec, columns []string, each func(values []string, line int) error) (Source, error) {
 	var format ingest.Format
 	if spec.Format != "" {
@@ -131,6 +131,10 @@ func readBatches(ctx context.Context, reader *ingest.Reader, width int, full, fr
 	}
 }
 
+// linearGroups is the number of groups of a column up to which assign
+// looks a value up by comparing it with each group's.
+const linearGroups = 8
+
 // groupIndex assigns every row a group id in each dimension: each group
 // column, then each intersection of columns. Group ids are dense, in the
 // order groups are first met.
@@ -174,9 +178,19 @@ func (g *groupIndex) assign(row []string, ids []int32) bool {
 	for d, part := range g.parts {
 		var id int32
 		var ok bool
-		if len(part) == 1 {
+		switch {
+		case len(part) == 1 && len(g.values[d]) <= linearGroups:
+			// A few string comparisons beat hashing the value.
+			value := row[part[0]]
+			for i, values := range g.values[d] {
+				if values[0] == value {
+					id, ok = int32(i), true
+					break
+				}
+			}
+		case len(part) == 1:
 			id, ok = g.ids[d][row[part[0]]]
-		} else {
+		default:
 			// The unit separator cannot be confused with text in a
 			// well-formed file, and a collision is checked in names.
 			g.key = g.key[:0]

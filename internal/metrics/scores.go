@@ -33,22 +33,43 @@ func (s *scoreSet) averagePrecision() (float64, bool) {
 	}
 	curve := precisionRecallCurve{positives: positives}
 	s.descending(curve.add)
-	return curve.sum.value(), true
+	return curve.value(), true
 }
 
 // precisionRecallCurve sums average precision while the thresholds are
 // walked from the highest score down.
 type precisionRecallCurve struct {
-	positives, tp, fp int64
-	sum               compensatedSum
+	// positives is the number of positive rows, or 0 when it is unknown
+	// until the end, as in a bootstrap resample: the terms are then summed
+	// without dividing by it, and valueFor divides at the end.
+	positives int64
+	tp, fp    int64
+	sum       compensatedSum
 }
 
 func (c *precisionRecallCurve) add(dtp, dfp int64) {
 	c.tp += dtp
 	c.fp += dfp
-	if dtp > 0 {
-		c.sum.add(float64(dtp) / float64(c.positives) * (float64(c.tp) / float64(c.tp+c.fp)))
+	if dtp == 0 {
+		return
 	}
+	precision := float64(c.tp) / float64(c.tp+c.fp)
+	if c.positives > 0 {
+		// Recall gained times precision, in the order of
+		// average_precision_score, so that both round alike.
+		c.sum.add(float64(dtp) / float64(c.positives) * precision)
+	} else {
+		c.sum.add(float64(dtp) * precision)
+	}
+}
+
+// value returns the average precision of a curve whose positives were set.
+func (c *precisionRecallCurve) value() float64 { return c.sum.value() }
+
+// valueFor returns the average precision of a curve walked without
+// positives.
+func (c *precisionRecallCurve) valueFor(positives int64) float64 {
+	return c.sum.value() / float64(positives)
 }
 
 // calibration bins the scores into equal-width bins of [0, 1].

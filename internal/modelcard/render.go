@@ -243,6 +243,8 @@ func outcomeLabel(r policy.Result) string {
 		return "failed (blocks)"
 	case policy.OutcomeWarn:
 		return "warned"
+	case policy.OutcomeNoBaseline:
+		return "no baseline"
 	}
 	return "passed"
 }
