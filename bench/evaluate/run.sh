@@ -4,7 +4,7 @@
 # ratios. Usage, from the repository root:
 #   bench/evaluate/run.sh [ROWS]        (default 10000000)
 # Needs Go, GNU time (/usr/bin/time) and Debian's python3-pandas and
-# python3-sklearn. The generated file (about 330 MB for 10 million rows) is
+# python3-sklearn. The generated file (about 299 MB for 10 million rows) is
 # kept in bench/evaluate/ for reruns and ignored by git.
 set -eu
 rows=${1:-10000000}

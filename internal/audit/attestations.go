@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/auditpack/auditpack/internal/attest"
@@ -54,7 +56,17 @@ func (b *build) statements() ([]statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]statement{b.evaluationStatement(), aibom, b.testResultStatement(), provenance}, modelSigning...), nil
+	others := append([]statement{aibom, b.testResultStatement(), provenance}, modelSigning...)
+	return append([]statement{b.evaluationStatement(others)}, others...), nil
+}
+
+// attestationPath returns the pack path of statement name: a Sigstore
+// bundle when signed, else the unsigned statement.
+func attestationPath(name string, signed bool) string {
+	if signed {
+		return DirAttestations + "/" + name + attest.BundleExtension
+	}
+	return DirAttestations + "/" + name + attest.UnsignedExtension
 }
 
 // subjects returns the model artifacts as statement subjects, or each of
@@ -92,7 +104,7 @@ func signStatements(ctx context.Context, signer attest.Signer, subjects []attest
 			if err := attest.WriteUnsigned(&buf, raw); err != nil {
 				return nil, err
 			}
-			path := DirAttestations + "/" + st.name + attest.UnsignedExtension
+			path := attestationPath(st.name, false)
 			files[path] = buf.Bytes()
 			paths = append(paths, path)
 			continue
@@ -101,7 +113,7 @@ func signStatements(ctx context.Context, signer attest.Signer, subjects []attest
 		if err != nil {
 			return nil, fmt.Errorf("signing the %s statement: %w", st.name, err)
 		}
-		path := DirAttestations + "/" + st.name + attest.BundleExtension
+		path := attestationPath(st.name, true)
 		files[path] = bundle
 		paths = append(paths, path)
 	}
@@ -111,7 +123,9 @@ func signStatements(ctx context.Context, signer attest.Signer, subjects []attest
 // EvaluationPredicate is the predicate of the evaluation statement. It
 // carries the documents of the pack, so that a verifier can trust them
 // through the signature, and the digest of every other pack file, so that
-// the signature covers the whole pack and not only the unsigned index.
+// the signature covers the whole pack and not only the unsigned index. It
+// is the anchor of the pack: it also names every other attestation file, so
+// that a verifier can tell a file added to or removed from attestations/.
 type EvaluationPredicate struct {
 	Model     modelcard.Model `json:"model"`
 	Tool      Tool            `json:"tool"`
@@ -120,6 +134,16 @@ type EvaluationPredicate struct {
 	Verdict   json.RawMessage `json:"verdict"`
 	Lineage   json.RawMessage `json:"lineage"`
 	PackFiles []PackFile      `json:"packFiles"`
+	// Attestations names every other file of attestations/ that was made
+	// with this statement, with its statement's predicate type.
+	Attestations []AttestationFile `json:"attestations"`
+}
+
+// AttestationFile is one attestation file of the pack, other than the
+// evaluation statement's own, and the predicate type of its statement.
+type AttestationFile struct {
+	Path          string `json:"path"`
+	PredicateType string `json:"predicateType"`
 }
 
 // Tool names the program that made a pack.
@@ -134,9 +158,10 @@ type PackFile struct {
 	SHA256 string `json:"sha256"`
 }
 
-// evaluationStatement carries metrics, verdict and lineage, and the digest
-// of every pack document, so that the signature covers the whole pack.
-func (b *build) evaluationStatement() statement {
+// evaluationStatement carries metrics, verdict and lineage, the digest of
+// every pack document, so that the signature covers the whole pack, and
+// the file name and predicate type of each other statement.
+func (b *build) evaluationStatement(others []statement) statement {
 	m := b.cfg.Model
 	pred := EvaluationPredicate{
 		Model:     modelcard.Model{Name: m.Name, Version: m.Version, Description: m.Description, License: m.License},
@@ -150,5 +175,13 @@ func (b *build) evaluationStatement() statement {
 		sum := sha256.Sum256(b.files[name])
 		pred.PackFiles = append(pred.PackFiles, PackFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
 	}
+	// The signer is nil exactly when the signing mode is none (newSigner),
+	// so the extension is the one signStatements gives the file.
+	signed := b.opts.Sign != SignNone
+	pred.Attestations = []AttestationFile{}
+	for _, st := range others {
+		pred.Attestations = append(pred.Attestations, AttestationFile{Path: attestationPath(st.name, signed), PredicateType: st.predicateType})
+	}
+	slices.SortFunc(pred.Attestations, func(a, b AttestationFile) int { return strings.Compare(a.Path, b.Path) })
 	return statement{name: "evaluation", predicateType: attest.PredicateEvaluation, predicate: pred}
 }

@@ -44,6 +44,11 @@ type BaselineOptions struct {
 	// the Action passes the public half of its signing key, because the
 	// release's pack was signed by the same pipeline. Nil for none.
 	FallbackKey *ecdsa.PublicKey
+	// TrustedRootPath is the trusted_root.json that a baseline signed
+	// keylessly (Settings names an identity) is verified against; empty
+	// fetches the Sigstore public-good root through TUF, which needs
+	// network access. It is read only when such a pack is found.
+	TrustedRootPath string
 	// Releases fetches release assets; nil outside GitHub, where release
 	// sources are reported as missing.
 	Releases ReleaseFetcher
@@ -129,20 +134,22 @@ func ResolveBaseline(ctx context.Context, opts BaselineOptions) (*Baseline, erro
 		}
 		src.Value = tag
 		path = filepath.Clean(path)
-		return verifyBaseline(ctx, path, "release "+tag+", asset "+asset, key, settings)
+		return verifyBaseline(ctx, path, "release "+tag+", asset "+asset, key, settings, opts.TrustedRootPath)
 	default:
 		return nil, fmt.Errorf("unknown baseline source kind %q", src.Kind)
 	}
-	return verifyBaseline(ctx, path, "path "+src.Value, key, settings)
+	return verifyBaseline(ctx, path, "path "+src.Value, key, settings, opts.TrustedRootPath)
 }
 
 func missing(source, reason string) *Baseline {
 	return &Baseline{Info: policy.BaselineInfo{Source: source, Status: policy.BaselineMissing, Reason: reason}}
 }
 
-// verifyBaseline checks the pack's signature with key and reads its
-// metrics. An unverifiable pack is refused unless settings allow it.
-func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicKey, settings *config.Baseline) (*Baseline, error) {
+// verifyBaseline checks the pack's signature, by the keyless signer the
+// settings name or else with key, and reads its metrics. An unverifiable
+// pack is refused unless settings allow it. The error is a trusted root
+// that cannot be loaded.
+func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicKey, settings *config.Baseline, trustedRootPath string) (*Baseline, error) {
 	b := &Baseline{Info: policy.BaselineInfo{Source: source}}
 	digest, err := packDigest(path)
 	if err != nil {
@@ -152,22 +159,40 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 	b.Info.SHA256 = digest
 
 	// Verify the signature before trusting a number.
-	var problem string
+	var opts VerifyOptions
+	var signer, problem string
 	switch {
-	case key == nil && settings.Identity != "":
-		problem = fmt.Sprintf("the configuration names the keyless signer %q, and keyless verification is not available yet; set baseline.public_key", settings.Identity)
-	case key == nil:
-		problem = "no key to verify it with: set baseline.public_key, or sign runs with a key"
+	case settings.Keyless():
+		trusted, err := LoadTrustedRoot(ctx, trustedRootPath)
+		if err != nil {
+			return nil, fmt.Errorf("verifying the baseline by its keyless signer (baseline.identity; the Action takes the trusted root from its trusted-root input): %w", err)
+		}
+		opts = VerifyOptions{
+			TrustedMaterial: trusted,
+			Identity: attest.Identity{
+				SubjectAlternativeName:       settings.Identity,
+				SubjectAlternativeNameRegexp: settings.IdentityRegexp,
+				Issuer:                       settings.Issuer,
+			},
+			TransparencyLogThreshold: 1,
+		}
+		signer = "keyless " + settings.Identity + settings.IdentityRegexp + " (issuer " + settings.Issuer + ")"
+	case key != nil:
+		opts = VerifyOptions{PublicKey: key}
+		id, _ := attest.KeyID(key)
+		signer = "key " + id
 	default:
-		report, err := Verify(ctx, path, VerifyOptions{PublicKey: key})
+		problem = "no key to verify it with: set baseline.public_key, or baseline.identity and baseline.issuer for a keyless signer, or sign runs with a key"
+	}
+	if problem == "" {
+		report, err := Verify(ctx, path, opts)
 		switch {
 		case errors.Is(err, ErrVerification):
 			problem = "its signature did not verify: " + firstFailure(report)
 		case err != nil:
 			problem = "it could not be verified: " + err.Error()
 		default:
-			id, _ := attest.KeyID(key)
-			b.Info.Signer = "key " + id
+			b.Info.Signer = signer
 		}
 	}
 	if problem != "" {

@@ -94,6 +94,10 @@ func TestRunExamples(t *testing.T) {
 			{"evaluations", "garak-scan", "metrics", "attackSuccessRate"},
 			{"evaluations", "garak-scan", "probes", "test_Test", "maxAttackSuccessRate"},
 		}},
+		{"promptfoo", [][]string{
+			{"evaluations", "riddles", "metrics", "passRate"},
+			{"evaluations", "riddles", "providers", "openai:gpt-5-mini", "meanScore"},
+		}},
 		{"metrics-json", [][]string{{"evaluations", "safety", "metrics", "toxicityRate"}}},
 	}
 	for _, tt := range tests {

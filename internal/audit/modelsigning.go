@@ -1,10 +1,11 @@
 package audit
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"path"
+	"strconv"
+	"strings"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
@@ -39,14 +40,17 @@ func (b *build) modelSigningStatements() ([]statement, error) {
 }
 
 // checkModelSignature verifies a model signing bundle as model_signing
-// does. When one of artifacts has the signed files, the report names it.
-// The comparison is file by file, because the subject is a digest over the
-// files.
+// does, and compares the signed files with the model artifact the verified
+// anchor's lineage records for this bundle (model-signing for a single
+// artifact, model-signing-N for the Nth). The comparison is file by file,
+// because the statement's subject is a digest over the files. Without an
+// anchor there is nothing trusted to compare with, and the missing anchor
+// has already failed the verification.
 //
 // verifyManifest checks the bundle's signature and returns the signed
 // manifest (modelsign.Verify for a key; the keyless path verifies with
 // attest.Verify and parses the verified payload).
-func checkModelSignature(ctx context.Context, p *pack.Pack, name string, verifyManifest func([]byte) (modelsign.Manifest, error), artifacts []string, report *Report) {
+func checkModelSignature(p *pack.Pack, name string, verifyManifest func([]byte) (modelsign.Manifest, error), a *anchor, artifacts []attest.Artifact, report *Report) {
 	data, err := p.ReadFile(name)
 	if err != nil {
 		report.add("model signing", fmt.Errorf("%s: %w", name, err), "")
@@ -57,33 +61,61 @@ func checkModelSignature(ctx context.Context, p *pack.Pack, name string, verifyM
 		report.add("model signing", fmt.Errorf("%s: %w", name, err), "")
 		return
 	}
-	if len(artifacts) == 0 {
-		report.add("model signing", nil, fmt.Sprintf("%s: model %s, %d file(s), in the OpenSSF model signing format", name, signed.ModelName, len(signed.Resources)))
+	if a == nil {
 		return
 	}
-	var mismatches []error
-	for _, a := range artifacts {
-		entry, err := lineage.HashPath(ctx, ".", a)
-		if err != nil {
-			report.add("model signing", fmt.Errorf("--artifact %s: %w", a, err), "")
-			return
-		}
-		local, err := modelsign.FromEntry(a, entry)
-		if err != nil {
-			report.add("model signing", err, "")
-			return
-		}
-		if err := modelsign.Compare(signed, local); err != nil {
-			mismatches = append(mismatches, fmt.Errorf("%s: %w", a, err))
-			continue
-		}
-		report.add("model signing", nil, fmt.Sprintf("%s: %s matches the signed model %s (%d file(s))", name, a, signed.ModelName, len(signed.Resources)))
+	i, ok := modelSigningArtifact(name, len(a.lineage.Artifacts))
+	if !ok {
+		report.add("model signing", fmt.Errorf("%s: %w: the file name matches none of the %d model artifact(s) of the signed lineage (model-signing%s for one artifact, model-signing-N%s for several)",
+			name, modelsign.ErrManifest, len(a.lineage.Artifacts), attest.BundleExtension, attest.BundleExtension), "")
 		return
 	}
-	// Every --artifact is matched against the other statements' subjects,
-	// so a model signature that none of them is describes a model the
-	// caller did not ask about.
-	report.add("model signing", nil, fmt.Sprintf("%s: signs model %s, which is none of the --artifact paths; not compared (%v)", name, signed.ModelName, errors.Join(mismatches...)))
+	entry := a.lineage.Artifacts[i]
+	expected := modelsign.Manifest{Predicate: modelsign.Predicate{Resources: resources(entry)}}
+	if err := modelsign.Compare(signed, expected); err != nil {
+		report.add("model signing", fmt.Errorf("%s: the signed model %s differs from artifact %s of the signed lineage: %w", name, signed.ModelName, entry.Path, err), "")
+		return
+	}
+	detail := fmt.Sprintf("%s: signs model %s, %d file(s), the files and digests of artifact %s in the signed lineage", name, signed.ModelName, len(signed.Resources), entry.Path)
+	for _, art := range artifacts {
+		if strings.EqualFold(art.SHA256, entry.SHA256) {
+			detail += fmt.Sprintf("; --artifact %s matches the signed model", art.Name)
+		}
+	}
+	report.add("model signing", nil, detail)
+}
+
+// modelSigningArtifact returns the index of the lineage artifact that the
+// model signing bundle name signs, given n artifacts: modelSigningStatements
+// names the bundle model-signing for one artifact and model-signing-N
+// (N from 1) for several.
+func modelSigningArtifact(name string, n int) (int, bool) {
+	base := strings.TrimSuffix(path.Base(name), attest.BundleExtension)
+	if n == 1 {
+		return 0, base == "model-signing"
+	}
+	suffix, ok := strings.CutPrefix(base, "model-signing-")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 1 || i > n || strconv.Itoa(i) != suffix {
+		return 0, false
+	}
+	return i - 1, true
+}
+
+// resources lists an artifact's files as model signing resources, as
+// modelsign.FromEntry does, from the lineage alone.
+func resources(e lineage.Entry) []modelsign.Resource {
+	if e.Type == lineage.TypeFile {
+		return []modelsign.Resource{{Name: ".", Algorithm: modelsign.HashSHA256, Digest: e.SHA256}}
+	}
+	out := make([]modelsign.Resource, 0, len(e.Files))
+	for _, f := range e.Files {
+		out = append(out, modelsign.Resource{Name: f.Path, Algorithm: modelsign.HashSHA256, Digest: f.SHA256})
+	}
+	return out
 }
 
 // jsonDocument marks bytes that already hold a JSON document, so that a

@@ -3,15 +3,13 @@ package audit
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -20,7 +18,6 @@ import (
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
-	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
 	"github.com/auditpack/auditpack/internal/policy"
 )
@@ -91,8 +88,9 @@ type Check struct {
 	OK   bool   `json:"ok"`
 	// Cause names the reason of a failed check for machines, such as
 	// "bad-signature" or "identity-mismatch" (see attest.Cause, plus
-	// "index-mismatch", "pack-file-digest-mismatch", "policy-failed" and
-	// "unreadable"); empty when OK.
+	// "invalid-pack", "index-mismatch", "missing-anchor",
+	// "pack-file-digest-mismatch", "attestation-set-mismatch",
+	// "subject-digest-mismatch" and "policy-failed"); empty when OK.
 	Cause string `json:"cause,omitempty"`
 	// Detail says what was checked, or exactly what did not match.
 	Detail string `json:"detail"`
@@ -102,6 +100,9 @@ type Check struct {
 type Report struct {
 	Pack   string  `json:"pack"`
 	Checks []Check `json:"checks"`
+	// Lineage is the lineage carried by the verified evaluation statement
+	// (equal to the pack's lineage.json); nil unless every check passed.
+	Lineage json.RawMessage `json:"-"`
 }
 
 // OK reports whether every check passed.
@@ -117,11 +118,14 @@ func (r *Report) OK() bool {
 // checkCauses names the cause of a failed check whose error carries no
 // attest sentinel.
 var checkCauses = map[string]string{
-	"pack":          "unreadable",
+	"pack":          "invalid-pack",
 	"index":         "index-mismatch",
+	"anchor":        "missing-anchor",
 	"signed files":  "pack-file-digest-mismatch",
+	"attestations":  "attestation-set-mismatch",
 	"policy":        "policy-failed",
 	"subjects":      "subject-digest-mismatch",
+	"artifact":      "subject-digest-mismatch",
 	"model signing": "subject-digest-mismatch",
 	"type":          "predicate-type-not-found",
 }
@@ -142,16 +146,25 @@ func (r *Report) add(name string, err error, detail string) {
 	r.Checks = append(r.Checks, c)
 }
 
-// Verify checks the pack at packPath (a directory or its .tar.gz): every
-// file against index.json, every bundle's signature (and, keyless, its
-// certificate, identity, log entries and timestamps), the signed predicate
-// against the pack's files, the artifacts against the subjects, the
-// required predicate types, and the consumer's policies. It runs every
-// check it can and returns the report; the error wraps ErrVerification
-// when a check failed, and is another error when verification could not
-// run.
+// Verify checks the pack at packPath (a directory or its .tar.gz) by the
+// rules of docs/pack-format.md: every file against index.json; the
+// evaluation statement, the anchor of the pack, present and verified; every
+// other file named by it (the documents with their digests, the other
+// attestation files with their predicate types); every other bundle
+// verified, with the anchor's subjects (a model signature: with the files
+// and digests of the model artifact the anchor's lineage records); each
+// --artifact matching a subject of the anchor; the required predicate
+// types; and the consumer's policies against the anchor's metrics. It runs
+// every check it can and returns the report; the error wraps
+// ErrVerification when a check failed, including a malformed or unsafe
+// pack, and is another error when verification could not run (bad options,
+// a path that does not exist, an unreadable file).
 func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, error) {
 	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
+	if err != nil {
 		return nil, err
 	}
 	report := &Report{Pack: packPath}
@@ -167,6 +180,10 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 
 	// The index: every listed file present with its digest, nothing else.
 	index, err := p.Verify(ctx)
+	if errors.Is(err, pack.ErrInvalidPack) {
+		report.add("pack", err, "")
+		return report, ErrVerification
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,30 +194,32 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 		report.add("index", errors.New(pr.String()), "")
 	}
 
-	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
-	if err != nil {
-		return nil, err
-	}
-
-	bundles := bundleNames(p.Index)
-	if len(bundles) == 0 {
-		report.add("signature", errors.New("the pack holds no signed attestation (attestations/*.sigstore.json); it was made with --sign none and cannot be verified"), "")
-	}
 	found := map[string]bool{}
-	for _, name := range bundles {
-		if v := verifyBundle(ctx, p, name, opts, artifacts, report); v != nil {
+	a := verifyAnchor(ctx, p, opts, report)
+	if a != nil {
+		found[a.verified.PredicateType] = true
+		checkPackFiles(p, a, report)
+		checkAttestationFiles(p, a, report)
+	}
+	for _, name := range bundleNames(p.Index) {
+		if name == AnchorPath {
+			continue
+		}
+		if v := verifyBundle(ctx, p, name, opts, a, artifacts, report); v != nil {
 			found[v.PredicateType] = true
-			if v.PredicateType == attest.PredicateEvaluation && len(opts.Policies) > 0 {
-				checkPolicies(name, v.Predicate, opts.Policies, report)
-			}
 		}
 	}
-	checkTypes(found, opts.PredicateTypes, report)
-	if len(opts.Policies) > 0 && !found[attest.PredicateEvaluation] {
-		report.add("policy", fmt.Errorf("no verified evaluation statement (%s) to evaluate --policy against", attest.PredicateEvaluation), "")
+	if a != nil {
+		checkArtifacts(a, artifacts, report)
+		if len(opts.Policies) > 0 {
+			checkPolicies(AnchorPath, a.verified.Predicate, opts.Policies, report)
+		}
+		report.Lineage = a.predicate.Lineage
 	}
+	checkTypes(found, opts.PredicateTypes, report)
 
 	if !report.OK() {
+		report.Lineage = nil
 		return report, ErrVerification
 	}
 	return report, nil
@@ -258,6 +277,11 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 func hashArtifacts(ctx context.Context, paths []string) ([]attest.Artifact, error) {
 	var artifacts []attest.Artifact
 	for _, a := range paths {
+		// The path is a flag's value, so a missing one is named as such
+		// rather than as a configuration path.
+		if _, err := os.Stat(a); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--artifact %s: no such file or directory; pass the path of the model file or directory at hand", a)
+		}
 		entry, err := lineage.HashPath(ctx, ".", a)
 		if err != nil {
 			return nil, fmt.Errorf("--artifact %s: %w", a, err)
@@ -280,47 +304,6 @@ func describeVerified(name string, v *attest.Verified) string {
 	times = slices.Compact(times)
 	return fmt.Sprintf("%s: signed by %s (issuer %s) at %s, %d log entr(ies), predicate %s",
 		name, v.Certificate.SubjectAlternativeName, v.Certificate.Issuer, strings.Join(times, ", "), v.LogEntries, v.PredicateType)
-}
-
-// verifyBundle checks one bundle of the pack and returns the verified
-// statement, or nil when it was rejected.
-func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOptions, artifacts []attest.Artifact, report *Report) *attest.Verified {
-	data, err := p.ReadFile(name)
-	if err != nil {
-		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
-		return nil
-	}
-	v, err := attest.Verify(ctx, data, opts.attestOptions())
-	if err != nil {
-		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
-		return nil
-	}
-	report.add("signature", nil, describeVerified(name, v))
-
-	// A model signing statement's subject is a digest over the model's
-	// files, so it is checked file by file instead.
-	if v.PredicateType == modelsign.PredicateType {
-		verifyManifest := func(data []byte) (modelsign.Manifest, error) { return modelsign.Verify(data, opts.PublicKey) }
-		if opts.PublicKey == nil {
-			// The bundle was verified above; parse the same verified bytes.
-			verifyManifest = func([]byte) (modelsign.Manifest, error) { return modelsign.ParseStatement(v.Raw) }
-		}
-		checkModelSignature(ctx, p, name, verifyManifest, opts.Artifacts, report)
-		return v
-	}
-
-	if len(artifacts) > 0 {
-		if err := attest.MatchSubjects(v.Subjects, artifacts); err != nil {
-			report.add("subjects", fmt.Errorf("%s: %w", name, err), "")
-		} else {
-			report.add("subjects", nil, fmt.Sprintf("%s: %d artifact(s) match subjects", name, len(artifacts)))
-		}
-	}
-
-	if v.PredicateType == attest.PredicateEvaluation {
-		checkPackFiles(p, name, v.Predicate, report)
-	}
-	return v
 }
 
 // checkTypes requires a verified statement of each predicate type.
@@ -370,66 +353,6 @@ func checkPolicies(name string, predicate []byte, files []policy.File, report *R
 		}
 	}
 	report.add("policy", fmt.Errorf("%s; failed: %s", summary, strings.Join(failed, "; ")), "")
-}
-
-// checkPackFiles compares the pack's files with the digests the signed
-// predicate lists, which makes the signature cover the whole pack.
-func checkPackFiles(p *pack.Pack, bundle string, predicate []byte, report *Report) {
-	var pred EvaluationPredicate
-	if err := json.Unmarshal(predicate, &pred); err != nil {
-		report.add("signed files", fmt.Errorf("%s: reading the predicate: %w", bundle, err), "")
-		return
-	}
-	if len(pred.PackFiles) == 0 {
-		report.add("signed files", fmt.Errorf("%s: the predicate lists no pack files", bundle), "")
-		return
-	}
-	var mismatched []string
-	for _, f := range pred.PackFiles {
-		data, err := p.ReadFile(f.Path)
-		if err != nil {
-			mismatched = append(mismatched, fmt.Sprintf("%s is missing", f.Path))
-			continue
-		}
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
-			mismatched = append(mismatched, fmt.Sprintf("%s has sha256 %s, the signed predicate says %s", f.Path, got, f.SHA256))
-		}
-	}
-	// The unsigned index must agree with the signed predicate, so that no
-	// part of index.json can change unnoticed.
-	signed := map[string]bool{}
-	for _, f := range pred.PackFiles {
-		signed[f.Path] = true
-	}
-	for _, f := range p.Index.Files {
-		if !signed[f.Path] && path.Dir(f.Path) != DirAttestations {
-			mismatched = append(mismatched, fmt.Sprintf("%s is in index.json but not in the signed predicate", f.Path))
-		}
-	}
-	if got := p.Index.CreatedAt.UTC().Format(time.RFC3339); got != pred.CreatedAt {
-		mismatched = append(mismatched, fmt.Sprintf("index.json has createdAt %s, the signed predicate says %s", got, pred.CreatedAt))
-	}
-	if p.Index.Tool.Name != pred.Tool.Name || p.Index.Tool.Version != pred.Tool.Version {
-		mismatched = append(mismatched, fmt.Sprintf("index.json names the tool %s %s, the signed predicate says %s %s",
-			p.Index.Tool.Name, p.Index.Tool.Version, pred.Tool.Name, pred.Tool.Version))
-	}
-	if len(mismatched) > 0 {
-		report.add("signed files", fmt.Errorf("%s: %s", bundle, strings.Join(mismatched, "; ")), "")
-		return
-	}
-	report.add("signed files", nil, fmt.Sprintf("%s: %d pack files match the signed predicate", bundle, len(pred.PackFiles)))
-}
-
-func bundleNames(index *pack.Index) []string {
-	var names []string
-	for _, f := range index.Files {
-		if path.Dir(f.Path) == DirAttestations && strings.HasSuffix(f.Path, ".sigstore.json") {
-			names = append(names, f.Path)
-		}
-	}
-	slices.Sort(names)
-	return names
 }
 
 func sortedKeys(m map[string][]byte) []string {

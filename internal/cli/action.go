@@ -140,15 +140,10 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 		if a.in.keyPassword != "" {
 			password = []byte(a.in.keyPassword)
 		}
-		keyPath := a.in.key
-		if sign == audit.SignNone {
-			keyPath = ""
-		}
-		outcome, err = audit.Run(ctx, audit.RunOptions{
+		opts := audit.RunOptions{
 			ConfigPath:      a.in.config,
 			OutDir:          a.in.outDir,
 			Sign:            sign,
-			KeyPath:         keyPath,
 			KeyPassword:     password,
 			SourceDateEpoch: env.Get(actions.VarSourceDateEpoch),
 			ToolVersion:     a.c.Version,
@@ -157,7 +152,15 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 			Logger:          a.log,
 			Policies:        g.policies,
 			Baseline:        baseline,
-		})
+			Build:           buildContext(a.gh),
+		}
+		switch sign {
+		case audit.SignKey:
+			opts.KeyPath = a.in.key
+		case audit.SignKeyless:
+			a.keyless(&opts)
+		}
+		outcome, err = audit.Run(ctx, opts)
 		return err
 	})
 	if err != nil {
@@ -195,19 +198,31 @@ func (a *actionRun) loadGate(ctx context.Context, cfg *config.Config) (*gate, er
 	return baseGate(ctx, a.client, owner, repo, pr.BaseSHA, rel, cfg)
 }
 
+// errActionIDTokenPermission is the error for sign: keyless in a job that
+// may not request an OIDC token.
+var errActionIDTokenPermission = errors.New(`input sign is keyless, but this job may not request an OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job the permission in the workflow:
+
+    permissions:
+      id-token: write
+      contents: read
+
+(a job-level permissions block replaces the workflow's, so list every permission the job needs, such as pull-requests: write or contents: write), or sign with a key (inputs sign: key and key)`)
+
 // signing resolves the sign input. It returns the mode and, for key
 // signing, the public key, which also verifies the baseline by default.
 func (a *actionRun) signing() (audit.SignMode, *ecdsa.PublicKey, error) {
-	oidc := a.rt.Env().Get(actions.VarIDTokenRequestURL) != "" && a.rt.Env().Get(actions.VarIDTokenRequestToken) != ""
+	env := a.rt.Env()
+	oidc := env.Get(actions.VarIDTokenRequestURL) != "" && env.Get(actions.VarIDTokenRequestToken) != ""
 	mode := a.in.sign
 	if mode == signAuto {
 		switch {
+		case oidc:
+			mode = signKeyless
+			if a.in.key != "" {
+				a.log.Info("input key is ignored: sign is auto and the job may request an OIDC token, so the pack is signed keylessly; set sign: key to sign with the key")
+			}
 		case a.in.key != "":
 			mode = signKey
-		case oidc:
-			// TODO: switch to keyless here once audit offers keyless signing.
-			a.warn("Keyless signing is not available in this version of auditpack yet, so the pack is unsigned. Pass a key (inputs sign: key, key) to sign it.")
-			mode = signNone
 		default:
 			a.warn("The pack is unsigned: give the job permissions: id-token: write for keyless signing, or pass a key (inputs sign: key, key).")
 			mode = signNone
@@ -215,7 +230,16 @@ func (a *actionRun) signing() (audit.SignMode, *ecdsa.PublicKey, error) {
 	}
 	switch mode {
 	case signKeyless:
-		return "", nil, errors.New("input sign is keyless, and keyless signing is not available in this version of auditpack yet; use sign: key with a key, or sign: none")
+		if env.Get(actions.VarIDTokenRequestURL) == "" {
+			return "", nil, errActionIDTokenPermission
+		}
+		if env.Get(actions.VarIDTokenRequestToken) == "" {
+			return "", nil, errors.New("input sign is keyless and ACTIONS_ID_TOKEN_REQUEST_URL is set, but ACTIONS_ID_TOKEN_REQUEST_TOKEN is not; the runner sets both for a job with permissions: id-token: write, so check that nothing in the workflow clears it")
+		}
+		if a.in.key != "" && a.in.sign == signKeyless {
+			return "", nil, errors.New("input sign is keyless but input key is set too; drop one of them")
+		}
+		return audit.SignKeyless, nil, nil
 	case signKey:
 		if a.in.key == "" {
 			return "", nil, errors.New("input sign is key but input key is empty: give the path of an ECDSA P-256 private key in the workspace")
@@ -227,6 +251,17 @@ func (a *actionRun) signing() (audit.SignMode, *ecdsa.PublicKey, error) {
 		return audit.SignKey, &key.PublicKey, nil
 	}
 	return audit.SignNone, nil, nil
+}
+
+// keyless fills the keyless signing options: the token from the Actions
+// token service (audience sigstore), requested only when the certificate
+// is, and the services of the inputs.
+func (a *actionRun) keyless(opts *audit.RunOptions) {
+	opts.IdentityTokenSource = func(ctx context.Context) (string, error) {
+		return a.rt.IDToken(ctx, "sigstore")
+	}
+	opts.FulcioURL, opts.RekorURL, opts.RekorVersion, opts.TSAURL = a.in.fulcioURL, a.in.rekorURL, a.in.rekorVersion, a.in.tsaURL
+	opts.TrustedRootPath, opts.SigningConfigPath = a.in.trustedRoot, a.in.signingConfig
 }
 
 // baseline resolves the baseline pack: the baseline input, else the
@@ -247,18 +282,19 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 	}
 	defer os.RemoveAll(tmp)
 
-	var current int64
-	if a.event.Release != nil {
-		current = a.event.Release.ID
+	fetcher := &releaseFetcher{client: a.client, owner: a.gh.Owner, repo: a.gh.Repo}
+	if rel := a.event.Release; rel != nil {
+		fetcher.currentID, fetcher.currentTag = rel.ID, rel.TagName
 	}
 	b, err := audit.ResolveBaseline(ctx, audit.BaselineOptions{
-		Source:      source,
-		Settings:    g.baseline,
-		Resolve:     cfg.Resolve,
-		AssetName:   filepath.Base(filepath.Clean(a.in.outDir)) + ".tar.gz",
-		FallbackKey: signKey,
-		Releases:    &releaseFetcher{client: a.client, owner: a.gh.Owner, repo: a.gh.Repo, currentID: current},
-		TempDir:     tmp,
+		Source:          source,
+		Settings:        g.baseline,
+		Resolve:         cfg.Resolve,
+		AssetName:       filepath.Base(filepath.Clean(a.in.outDir)) + ".tar.gz",
+		FallbackKey:     signKey,
+		TrustedRootPath: a.in.trustedRoot,
+		Releases:        fetcher,
+		TempDir:         tmp,
 	})
 	if err != nil {
 		return nil, err

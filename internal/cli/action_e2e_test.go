@@ -72,6 +72,13 @@ type actionResult struct {
 // variables, the GITHUB_* context, the event file and the file commands.
 func runAction(t *testing.T, bin, workspace string, srv *githubtest.Server, event string, body []byte, inputs map[string]string) actionResult {
 	t.Helper()
+	return runActionEnv(t, bin, workspace, srv, event, body, inputs, nil)
+}
+
+// runActionEnv is runAction with more environment variables, such as the
+// ACTIONS_ID_TOKEN_REQUEST_* pair a job with id-token: write gets.
+func runActionEnv(t *testing.T, bin, workspace string, srv *githubtest.Server, event string, body []byte, inputs, extraEnv map[string]string) actionResult {
+	t.Helper()
 	files := t.TempDir()
 	eventPath := filepath.Join(files, "event.json")
 	outputPath := filepath.Join(files, "output")
@@ -106,8 +113,12 @@ func runAction(t *testing.T, bin, workspace string, srv *githubtest.Server, even
 		"INPUT_UPLOAD-RELEASE-ASSETS=true",
 		"INPUT_FAIL-ON=block",
 	}
+	// A later entry of the same name wins (os/exec keeps the last).
 	for k, v := range inputs {
 		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	for k, v := range extraEnv {
+		env = append(env, k+"="+v)
 	}
 	cmd := exec.Command(bin, "action")
 	cmd.Dir = workspace
@@ -242,7 +253,31 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 	})
 
-	// A pull request compares with the release's pack and keeps one comment.
+	// The next release compares with 0.0.1, skipping itself, a newer
+	// prerelease and a draft.
+	t.Run("release compares with previous release", func(t *testing.T) {
+		srv.AddRelease(owner, repo, githubtest.Release{TagName: "0.0.2-rc.1", Prerelease: true})
+		srv.AddRelease(owner, repo, githubtest.Release{TagName: "0.0.3", Draft: true})
+		nextID := srv.AddRelease(owner, repo, githubtest.Release{TagName: "0.0.2"})
+		next := payload(t, "release.published.payload.json", func(doc map[string]any) {
+			rel := doc["release"].(map[string]any)
+			rel["id"], rel["tag_name"] = nextID, "0.0.2"
+		})
+		res := runAction(t, bin, ws, srv, "release", next, nil)
+		wantCode(t, res, 0)
+		if res.outputs["baseline"] != "verified" {
+			t.Errorf("output baseline = %q, want verified\n%s", res.outputs["baseline"], res.stdout)
+		}
+		if !strings.Contains(res.summary, "release 0.0.1, asset auditpack-out.tar.gz") {
+			t.Errorf("summary does not name release 0.0.1 as the baseline:\n%s", res.summary)
+		}
+		if got := srv.CountRequests("GET", "/repos/"+owner+"/"+repo+"/releases"); got == 0 {
+			t.Errorf("the releases were not listed")
+		}
+	})
+
+	// A pull request compares with the latest release's pack (0.0.2) and
+	// keeps one comment.
 	pr := payload(t, "pull_request.opened.payload.json", nil)
 	var commentURL string
 	t.Run("pull request creates comment", func(t *testing.T) {
@@ -253,7 +288,7 @@ func TestActionEndToEnd(t *testing.T) {
 			t.Fatalf("got %d comments, want 1", len(comments))
 		}
 		body := comments[0].Body
-		for _, want := range []string{"<!-- auditpack:config:.auditpack.yml -->", "Verdict: PASS", "release 0.0.1, asset auditpack-out.tar.gz, verified", "policies as of the base commit f95f852", "+0"} {
+		for _, want := range []string{"<!-- auditpack:config:.auditpack.yml -->", "Verdict: PASS", "release 0.0.2, asset auditpack-out.tar.gz, verified", "policies as of the base commit f95f852", "+0"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("comment lacks %q:\n%s", want, body)
 			}
@@ -340,20 +375,40 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("keyless gives usage error", func(t *testing.T) {
+	t.Run("keyless without id-token permission", func(t *testing.T) {
 		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"sign": "keyless", "key": ""})
 		wantCode(t, res, 2)
-		if !strings.Contains(res.stdout, "keyless signing is not available") {
-			t.Errorf("no keyless message:\n%s", res.stdout)
+		for _, want := range []string{"ACTIONS_ID_TOKEN_REQUEST_URL is not set", "    permissions:\n      id-token: write\n"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, res.stdout)
+			}
+		}
+		if res.outputs["verdict"] != "" {
+			t.Errorf("output verdict = %q, want none: the run stops before the pack is built", res.outputs["verdict"])
+		}
+	})
+	t.Run("auto without id-token or key is unsigned", func(t *testing.T) {
+		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"sign": "auto", "key": "", "baseline": "none"})
+		wantCode(t, res, 0)
+		if !strings.Contains(res.stdout, "::warning title=auditpack::The pack is unsigned: give the job permissions: id-token: write") {
+			t.Errorf("no unsigned warning:\n%s", res.stdout)
+		}
+		if !strings.HasSuffix(strings.Split(res.outputs["bundles"], "\n")[0], ".intoto.json") {
+			t.Errorf("bundles = %q, want unsigned statements", res.outputs["bundles"])
 		}
 	})
 	t.Run("bad input is reported", func(t *testing.T) {
-		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"fail-on": "sometimes", "comment": "yes"})
+		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"fail-on": "sometimes", "comment": "yes",
+			"rekor-version": "3", "fulcio-url": "fulcio.example", "tsa-url": "https://user:secret@tsa.example/"})
 		wantCode(t, res, 2)
-		for _, want := range []string{`input fail-on is \"sometimes\"`, `input comment is \"yes\"`} {
+		for _, want := range []string{`input fail-on is \"sometimes\"`, `input comment is \"yes\"`, `input rekor-version is \"3\"`,
+			`input fulcio-url: \"fulcio.example\" is not an absolute http(s) URL`, "input tsa-url: the URL must not contain credentials"} {
 			if !strings.Contains(res.stdout, strings.ReplaceAll(want, `\"`, `"`)) {
 				t.Errorf("output lacks %s:\n%s", want, res.stdout)
 			}
+		}
+		if strings.Contains(res.stdout, "secret") {
+			t.Errorf("the password in input tsa-url appears in the output:\n%s", res.stdout)
 		}
 	})
 }

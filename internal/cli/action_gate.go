@@ -143,36 +143,20 @@ const maxBaselineSize = 512 << 20
 type releaseFetcher struct {
 	client      *github.Client
 	owner, repo string
-	// currentID is the release this run publishes, which is never its own
-	// baseline; 0 when the event is not a release.
-	currentID int64
+	// currentID and currentTag name the release this run publishes,
+	// which is never its own baseline; zero when the event is not a
+	// release.
+	currentID  int64
+	currentTag string
 }
 
 var _ audit.ReleaseFetcher = (*releaseFetcher)(nil)
 
 // FetchReleaseAsset implements audit.ReleaseFetcher.
 func (f *releaseFetcher) FetchReleaseAsset(ctx context.Context, tag, name, dst string) (string, error) {
-	var rel *github.Release
-	var err error
-	if tag == "" {
-		rel, err = f.client.LatestRelease(ctx, f.owner, f.repo)
-	} else {
-		rel, err = f.client.ReleaseByTag(ctx, f.owner, f.repo, tag)
-	}
-	if errors.Is(err, github.ErrNotFound) {
-		if tag == "" {
-			return "", fmt.Errorf("the repository has no published release yet: %w", audit.ErrBaselineNotFound)
-		}
-		return "", fmt.Errorf("no release for tag %s: %w", tag, audit.ErrBaselineNotFound)
-	}
+	rel, err := f.release(ctx, tag)
 	if err != nil {
 		return "", err
-	}
-	if rel.ID == f.currentID {
-		// NOTE: the release before this one would be the right baseline,
-		// and finding it needs the list-releases endpoint, which the
-		// client does not call yet.
-		return "", fmt.Errorf("the latest release %s is the one this run publishes: %w", rel.TagName, audit.ErrBaselineNotFound)
 	}
 
 	assets, err := f.client.ListReleaseAssets(ctx, f.owner, f.repo, rel.ID)
@@ -202,4 +186,62 @@ func (f *releaseFetcher) FetchReleaseAsset(ctx context.Context, tag, name, dst s
 		return "", fmt.Errorf("writing %s: %w", dst, err)
 	}
 	return rel.TagName, nil
+}
+
+// release finds the release that holds the baseline: the release of tag,
+// else the latest published release. On a release event the latest
+// release is usually the one being published, so there the newest
+// published release other than the event's is taken from the full list.
+func (f *releaseFetcher) release(ctx context.Context, tag string) (*github.Release, error) {
+	if tag != "" {
+		rel, err := f.client.ReleaseByTag(ctx, f.owner, f.repo, tag)
+		switch {
+		case errors.Is(err, github.ErrNotFound):
+			return nil, fmt.Errorf("no release for tag %s: %w", tag, audit.ErrBaselineNotFound)
+		case err != nil:
+			return nil, err
+		case f.isCurrent(rel):
+			return nil, fmt.Errorf("release %s is the one this run publishes: %w", tag, audit.ErrBaselineNotFound)
+		}
+		return rel, nil
+	}
+
+	if f.currentID == 0 && f.currentTag == "" {
+		rel, err := f.client.LatestRelease(ctx, f.owner, f.repo)
+		if errors.Is(err, github.ErrNotFound) {
+			return nil, fmt.Errorf("the repository has no published release yet: %w", audit.ErrBaselineNotFound)
+		}
+		return rel, err
+	}
+
+	releases, err := f.client.ListReleases(ctx, f.owner, f.repo)
+	if err != nil {
+		return nil, err
+	}
+	if rel := previousRelease(releases, f.isCurrent); rel != nil {
+		return rel, nil
+	}
+	return nil, fmt.Errorf("the repository has no published release other than %s, the one this run publishes: %w", f.currentTag, audit.ErrBaselineNotFound)
+}
+
+func (f *releaseFetcher) isCurrent(rel *github.Release) bool {
+	return (f.currentID != 0 && rel.ID == f.currentID) || (f.currentTag != "" && rel.TagName == f.currentTag)
+}
+
+// previousRelease returns the newest published release, neither a draft
+// nor a prerelease, for which skip is false, or nil. Newest means the
+// latest creation time, as GitHub defines its latest release; on a tie the
+// release GitHub lists first wins.
+func previousRelease(releases []github.Release, skip func(*github.Release) bool) *github.Release {
+	var best *github.Release
+	for i := range releases {
+		rel := &releases[i]
+		if rel.Draft || rel.Prerelease || skip(rel) {
+			continue
+		}
+		if best == nil || rel.CreatedAt.After(best.CreatedAt) {
+			best = rel
+		}
+	}
+	return best
 }

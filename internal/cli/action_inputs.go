@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -37,6 +39,15 @@ type actionInputs struct {
 	upload      bool
 	baseline    string
 	failOn      string
+
+	// Sigstore services for keyless signing. Empty means the public-good
+	// instance. trustedRoot also verifies a keyless baseline.
+	fulcioURL     string
+	rekorURL      string
+	rekorVersion  uint32
+	tsaURL        string
+	trustedRoot   string
+	signingConfig string
 }
 
 // readActionInputs reads and checks every input, masking the secret ones,
@@ -50,6 +61,12 @@ func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, erro
 		key:      rt.Input("key"),
 		baseline: rt.Input("baseline"),
 		failOn:   orDefault(rt.Input("fail-on"), failOnBlock),
+
+		fulcioURL:     rt.Input("fulcio-url"),
+		rekorURL:      rt.Input("rekor-url"),
+		tsaURL:        rt.Input("tsa-url"),
+		trustedRoot:   rt.Input("trusted-root"),
+		signingConfig: rt.Input("signing-config"),
 	}
 	var errs []string
 	var err error
@@ -80,16 +97,50 @@ func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, erro
 			errs = append(errs, "input baseline: "+err.Error())
 		}
 	}
+	switch v := rt.Input("rekor-version"); v {
+	case "":
+	case "1", "2":
+		in.rekorVersion = uint32(v[0] - '0')
+	default:
+		errs = append(errs, fmt.Sprintf("input rekor-version is %q: use 1 or 2, or leave it empty for the signing config's (else 1)", v))
+	}
+	for _, u := range []struct{ name, value string }{
+		{"fulcio-url", in.fulcioURL}, {"rekor-url", in.rekorURL}, {"tsa-url", in.tsaURL},
+	} {
+		if err := checkServiceURL(u.value); err != nil {
+			errs = append(errs, fmt.Sprintf("input %s: %v", u.name, err))
+		}
+	}
 	if len(errs) > 0 {
 		return in, fmt.Errorf("invalid action inputs: %s", strings.Join(errs, "; "))
 	}
 
 	in.config = inWorkspace(workspace, in.config)
 	in.outDir = inWorkspace(workspace, in.outDir)
-	if in.key != "" {
-		in.key = inWorkspace(workspace, in.key)
+	for _, p := range []*string{&in.key, &in.trustedRoot, &in.signingConfig} {
+		if *p != "" {
+			*p = inWorkspace(workspace, *p)
+		}
 	}
 	return in, nil
+}
+
+// checkServiceURL rejects a Sigstore service URL that is not absolute
+// http(s) or that contains credentials. Empty is allowed.
+func checkServiceURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("the value is not a valid URL")
+	case u.User != nil:
+		return errors.New("the URL must not contain credentials")
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	return nil
 }
 
 func orDefault(value, fallback string) string {

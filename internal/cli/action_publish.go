@@ -211,8 +211,11 @@ func isPublish(e *actions.Event) bool {
 }
 
 func signingNote(sign audit.SignMode) string {
-	if sign == audit.SignNone {
+	switch sign {
+	case audit.SignNone:
 		return "unsigned pack"
+	case audit.SignKeyless:
+		return "signed keylessly with Sigstore"
 	}
 	return "signed with a key"
 }

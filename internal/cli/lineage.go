@@ -8,16 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/audit"
 	"github.com/auditpack/auditpack/internal/lineage"
-	"github.com/auditpack/auditpack/internal/pack"
 )
 
 // lineageVerifyFlags holds the values of `auditpack lineage verify` flags.
 type lineageVerifyFlags struct {
+	signerFlags
 	dir  string
-	key  string
 	json bool
 }
 
@@ -35,19 +33,21 @@ func (c *Command) lineageCommand() *cobra.Command {
 records, relative to --dir (the directory of the configuration file the pack
 was built from), and reports each as matched, changed, missing or unverified
 (a Git LFS pointer whose content is not fetched); a directory's changed,
-missing and added files are listed. With --key the pack's signatures are
-verified first, so that the lineage compared with is the signed one.
+missing and added files are listed. The pack is verified first, as verify
+does, with --key or the keyless signer flags, and the lineage compared with
+is the one its signed evaluation statement carries.
 
 Exit codes: 0 every entry matched, 1 an entry changed, is missing or could
-not be verified, or the pack did not verify, 2 bad usage or unreadable input.`,
+not be verified, or the pack did not verify, 2 bad usage (bad flags, a path
+that does not exist, an unreadable key or file).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.lineageVerify(cmd, args[0], f)
 		},
 	}
+	f.signerFlags.register(verify)
 	fl := verify.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "directory the lineage's relative paths start from: the configuration file's directory")
-	fl.StringVar(&f.key, "key", "", "PEM public key; when given, the pack's signatures are verified first")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
 	cmd.AddCommand(verify)
 	return cmd
@@ -59,46 +59,40 @@ type lineageReport struct {
 	Artifacts []lineage.Comparison `json:"artifacts"`
 	Datasets  []lineage.Comparison `json:"datasets"`
 	OK        bool                 `json:"ok"`
+	// Checks lists the pack verification's checks when it failed, in
+	// which case nothing was compared.
+	Checks []audit.Check `json:"checks,omitempty"`
 }
 
 func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVerifyFlags) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
 
-	// The signature first, so that lineage.json is trusted.
-	if f.key != "" {
-		key, err := attest.LoadPublicKey(f.key)
-		if err != nil {
-			return usageError(err)
-		}
-		report, err := audit.Verify(ctx, packPath, audit.VerifyOptions{PublicKey: key})
-		switch {
-		case errors.Is(err, audit.ErrVerification):
+	// The pack first, as verify checks it, so that the lineage compared
+	// with is the signed one.
+	var opts audit.VerifyOptions
+	if err := f.signerFlags.apply(cmd, &opts, "lineage verify"); err != nil {
+		return usageError(err)
+	}
+	report, err := audit.Verify(ctx, packPath, opts)
+	switch {
+	case errors.Is(err, audit.ErrVerification):
+		if f.json {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(lineageReport{Pack: packPath, Checks: report.Checks}); err != nil {
+				return err
+			}
+		} else {
 			audit.WriteReport(out, report)
-			return &exitError{code: ExitFail, err: fmt.Errorf("%s did not verify, so its lineage is not compared", packPath)}
-		case err != nil:
-			return usageError(err)
 		}
-	}
-
-	p, err := pack.Open(ctx, packPath)
-	if err != nil {
+		return &exitError{code: ExitFail, err: fmt.Errorf("%s did not verify, so its lineage is not compared", packPath)}
+	case err != nil:
 		return usageError(err)
-	}
-	index, err := p.Verify(ctx)
-	if err != nil {
-		return usageError(err)
-	}
-	if !index.OK() {
-		return &exitError{code: ExitFail, err: fmt.Errorf("%s does not match its index.json; run auditpack verify for details", packPath)}
-	}
-	data, err := p.ReadFile(audit.FileLineage)
-	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", packPath, err))
 	}
 	var lin lineage.Lineage
-	if err := json.Unmarshal(data, &lin); err != nil {
-		return usageError(fmt.Errorf("%s: reading %s: %w", packPath, audit.FileLineage, err))
+	if err := json.Unmarshal(report.Lineage, &lin); err != nil {
+		return usageError(fmt.Errorf("%s: reading the signed lineage: %w", packPath, err))
 	}
 
 	result := lineageReport{Pack: packPath, OK: true}

@@ -128,7 +128,7 @@ func TestLineageVerifyReportsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := auditpack(t, nil, "lineage", "verify", out+".tar.gz", "--dir", dir)
+	got := auditpack(t, nil, "lineage", "verify", out+".tar.gz", "--dir", dir, "--key", pub)
 	if got.code != ExitFail {
 		t.Fatalf("lineage verify after changes exited %d, want 1\n%s%s", got.code, got.stdout, got.stderr)
 	}
@@ -143,7 +143,7 @@ func TestLineageVerifyReportsChanges(t *testing.T) {
 		}
 	}
 
-	js := auditpack(t, nil, "lineage", "verify", out, "--dir", dir, "--json")
+	js := auditpack(t, nil, "lineage", "verify", out, "--dir", dir, "--json", "--key", pub)
 	var report lineageReport
 	if err := json.Unmarshal([]byte(js.stdout), &report); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, js.stdout)

@@ -15,10 +15,11 @@ import (
 	"github.com/auditpack/auditpack/policies"
 )
 
-// verifyFlags holds the values of `auditpack verify` flags.
-type verifyFlags struct {
-	key       string
-	artifacts []string
+// signerFlags holds the flags that name who must have signed a pack: a
+// public key, or a keyless signer and the trust in it. verify and lineage
+// verify share them.
+type signerFlags struct {
+	key string
 
 	identity       string
 	identityRegexp string
@@ -30,6 +31,12 @@ type verifyFlags struct {
 	trustedRoot    string
 	tlogThreshold  int
 	tsaThreshold   int
+}
+
+// verifyFlags holds the values of `auditpack verify` flags.
+type verifyFlags struct {
+	signerFlags
+	artifacts []string
 
 	types    []string
 	policies []string
@@ -51,9 +58,12 @@ func (c *Command) verifyCommand() *cobra.Command {
 		Use:   "verify PACK|BUNDLE",
 		Short: "Verify a pack directory, its .tar.gz archive, or one Sigstore bundle",
 		Long: `verify checks a pack: every file against index.json (and no unlisted
-file), the signature of every attestation bundle, the signed list of pack
-files against the files present, and each --artifact against the subjects of
-the statements. Given a single .json bundle instead (for example one cosign
+file); the evaluation statement, which anchors the pack, present and
+verified; every other file named by it, the documents with their signed
+digests and the attestation files with their predicate types; every other
+bundle verified and about the same subjects (a model signature: the files
+of the model artifact the signed lineage records); and each --artifact
+matching a subject. Given a single .json bundle instead (for example one cosign
 made), it checks that bundle's signature, identity, type and subjects.
 
 Key-signed packs verify with --key. Keyless packs verify with the expected
@@ -61,16 +71,27 @@ signer: --certificate-identity (or --certificate-identity-regexp, matched
 against the whole identity) and --certificate-oidc-issuer, optionally the
 GitHub claims, against the public-good trusted root or --trusted-root.
 
-It prints every check; the exit code is 0 when all pass, 1 when one fails,
-and 2 when verification cannot run.`,
+It prints every check; the exit code is 0 when all pass, 1 when one fails
+(a malformed or unsafe pack included), and 2 for bad usage: bad flags, a
+path that does not exist, an unreadable key or file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.verify(cmd, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.key, "key", "", "PEM public key a key-signed pack must be signed with")
+	f.signerFlags.register(cmd)
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "model file or directory that must match a subject of the attestations; repeatable")
+	fl.StringArrayVar(&f.types, "type", nil, "predicate type URI (or evaluation, test-result, slsaprovenance, cyclonedx) of which a verified statement must exist; repeatable")
+	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (or builtin:NAME) to evaluate against the signed metrics; a failed blocking rule fails verification; repeatable")
+	fl.StringVar(&f.output, "output", "text", "report format: text or json")
+	return cmd
+}
+
+// register adds the signer flags to cmd.
+func (f *signerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.key, "key", "", "PEM public key a key-signed pack must be signed with")
 	fl.StringVar(&f.identity, "certificate-identity", "", "keyless: the signer's exact identity (certificate SAN), such as https://github.com/OWNER/REPO/.github/workflows/FILE@REF")
 	fl.StringVar(&f.identityRegexp, "certificate-identity-regexp", "", "keyless: regular expression (Go syntax) the whole identity must match")
 	fl.StringVar(&f.issuer, "certificate-oidc-issuer", "", "keyless: the exact OIDC issuer, such as https://token.actions.githubusercontent.com")
@@ -81,14 +102,10 @@ and 2 when verification cannot run.`,
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "keyless: trusted_root.json for a private or offline deployment (default: the public-good root through TUF)")
 	fl.IntVar(&f.tlogThreshold, "tlog-threshold", 1, "keyless: minimum number of verified transparency log entries per bundle")
 	fl.IntVar(&f.tsaThreshold, "timestamp-threshold", 0, "keyless: minimum number of verified RFC 3161 timestamps per bundle")
-	fl.StringArrayVar(&f.types, "type", nil, "predicate type URI (or evaluation, test-result, slsaprovenance, cyclonedx) of which a verified statement must exist; repeatable")
-	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (or builtin:NAME) to evaluate against the signed metrics; a failed blocking rule fails verification; repeatable")
-	fl.StringVar(&f.output, "output", "text", "report format: text or json")
-	return cmd
 }
 
 // keylessFlagsSet reports whether any keyless flag was given.
-func (f verifyFlags) keylessFlagsSet() bool {
+func (f signerFlags) keylessFlagsSet() bool {
 	return f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != "" ||
 		f.repository != "" || f.ref != "" || f.sha != "" || f.trustedRoot != ""
 }
@@ -114,18 +131,28 @@ func (c *Command) verifyOptions(cmd *cobra.Command, f verifyFlags) (audit.Verify
 		opts.Policies = files
 	}
 
+	if err := f.signerFlags.apply(cmd, &opts, "verify"); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// apply sets the key, or the keyless identity and trusted root, of opts
+// from the flags. Its errors are usage errors; command names the command
+// in them.
+func (f signerFlags) apply(cmd *cobra.Command, opts *audit.VerifyOptions, command string) error {
 	switch {
 	case f.key != "" && f.keylessFlagsSet():
-		return opts, errors.New("--key verifies key-signed packs and the --certificate-* and --trusted-root flags keyless ones; give one kind")
+		return errors.New("--key verifies key-signed packs and the --certificate-* and --trusted-root flags keyless ones; give one kind")
 	case f.key != "":
 		key, err := attest.LoadPublicKey(f.key)
 		if err != nil {
-			return opts, err
+			return err
 		}
 		opts.PublicKey = key
-		return opts, nil
+		return nil
 	case !f.keylessFlagsSet():
-		return opts, errors.New("verify needs --key with the PEM public key that signed the pack, or, for a keyless pack, --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer")
+		return fmt.Errorf("%s needs --key with the PEM public key that signed the pack, or, for a keyless pack, --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer", command)
 	}
 
 	opts.Identity = attest.Identity{
@@ -138,15 +165,15 @@ func (c *Command) verifyOptions(cmd *cobra.Command, f verifyFlags) (audit.Verify
 		GitHubSHA:                    f.sha,
 	}
 	if err := opts.Identity.Validate(); err != nil {
-		return opts, err
+		return err
 	}
 	opts.TransparencyLogThreshold, opts.TimestampThreshold = f.tlogThreshold, f.tsaThreshold
 	trusted, err := audit.LoadTrustedRoot(cmd.Context(), f.trustedRoot)
 	if err != nil {
-		return opts, err
+		return err
 	}
 	opts.TrustedMaterial = trusted
-	return opts, nil
+	return nil
 }
 
 func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/auditpack/auditpack/internal/strictyaml"
@@ -16,6 +17,12 @@ import (
 //	  asset: auditpack-out.tar.gz   # release asset holding the pack
 //	  public_key: keys/cosign.pub   # the baseline must verify with this key
 //	  allow_unverified: false
+//
+// A baseline signed keylessly names its signer instead of public_key:
+//
+//	baseline:
+//	  identity_regexp: ^https://github\.com/org/repo/\.github/workflows/release\.yml@refs/tags/v.*$
+//	  issuer: https://token.actions.githubusercontent.com
 type Baseline struct {
 	// Source is a BaselineSource in its written form; empty means
 	// latest-release.
@@ -28,16 +35,26 @@ type Baseline struct {
 	// PublicKey is a PEM public key, relative to the configuration file,
 	// that the baseline pack's attestations must verify with.
 	PublicKey string `yaml:"public_key"`
-	// Identity and Issuer name the keyless signer (certificate SAN and
-	// OIDC issuer) a baseline must be signed by.
-	// NOTE: keyless verification is not implemented yet; a baseline that
-	// names only an identity is refused unless AllowUnverified is set.
-	Identity string `yaml:"identity"`
-	Issuer   string `yaml:"issuer"`
+	// Identity is the keyless signer (the Fulcio certificate's SAN) the
+	// baseline pack must be signed by, exactly; IdentityRegexp is a Go
+	// regular expression the whole SAN must match instead. A release
+	// workflow's SAN ends in the release's ref, so IdentityRegexp is the
+	// one that matches every release. Set at most one, with Issuer.
+	Identity       string `yaml:"identity"`
+	IdentityRegexp string `yaml:"identity_regexp"`
+	// Issuer is the OIDC issuer the certificate must name, such as
+	// https://token.actions.githubusercontent.com.
+	Issuer string `yaml:"issuer"`
 	// AllowUnverified uses a baseline whose signature cannot be verified,
 	// marked as unverified in the report, instead of refusing it. The
 	// default false refuses it.
 	AllowUnverified bool `yaml:"allow_unverified"`
+}
+
+// Keyless reports whether the baseline must be verified by a keyless
+// signer rather than a public key.
+func (b *Baseline) Keyless() bool {
+	return b != nil && (b.Identity != "" || b.IdentityRegexp != "")
 }
 
 // Kinds of baseline source.
@@ -112,8 +129,25 @@ func (c *Config) validateBaseline(doc *strictyaml.Document) []error {
 	if b.Asset != "" && strings.ContainsAny(b.Asset, "/\\") {
 		errs = append(errs, doc.Errorf("baseline.asset", "%q is a path; give the release asset's file name, such as auditpack-out.tar.gz", b.Asset))
 	}
-	if b.Issuer != "" && b.Identity == "" {
-		errs = append(errs, doc.Errorf("baseline.issuer", "set identity too: an issuer alone does not name a signer"))
+	switch {
+	case b.Identity != "" && b.IdentityRegexp != "":
+		errs = append(errs, doc.Errorf("baseline.identity_regexp", "identity is set too; give the exact identity or the regular expression, not both"))
+	case b.Issuer != "" && !b.Keyless():
+		errs = append(errs, doc.Errorf("baseline.issuer", "set identity too (or identity_regexp): an issuer alone does not name a signer"))
+	case b.Keyless() && b.Issuer == "":
+		field := "baseline.identity"
+		if b.Identity == "" {
+			field = "baseline.identity_regexp"
+		}
+		errs = append(errs, doc.Errorf(field, "set issuer too, the OIDC issuer of the signer's certificate, such as https://token.actions.githubusercontent.com"))
+	}
+	if b.IdentityRegexp != "" {
+		if _, err := regexp.Compile(b.IdentityRegexp); err != nil {
+			errs = append(errs, doc.Errorf("baseline.identity_regexp", "%q is not a valid Go regular expression: %v", b.IdentityRegexp, err))
+		}
+	}
+	if b.Keyless() && b.PublicKey != "" {
+		errs = append(errs, doc.Errorf("baseline.public_key", "a keyless signer (identity or identity_regexp) is set too; a pack is signed either with a key or keylessly, so give one"))
 	}
 	return errs
 }

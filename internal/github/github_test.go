@@ -695,3 +695,68 @@ func TestContentType(t *testing.T) {
 		}
 	}
 }
+
+func TestListReleases(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	srv.AddRepo("octo", "empty")
+	const published = 230 // three pages of 100
+	for i := range published {
+		srv.AddRelease("octo", "many", githubtest.Release{TagName: fmt.Sprintf("v1.0.%d", i)})
+	}
+	srv.AddRelease("octo", "many", githubtest.Release{TagName: "v2.0.0-rc.1", Prerelease: true})
+	srv.AddRelease("octo", "many", githubtest.Release{TagName: "v2.0.0", Draft: true})
+	c, _ := newTestClient(t, srv)
+
+	tests := []struct {
+		name      string
+		repo      string
+		wantCount int
+		wantFirst string
+		wantLast  string
+		wantPages int
+		wantErr   error
+	}{
+		{name: "every page", repo: "many", wantCount: published + 2, wantFirst: "v2.0.0", wantLast: "v1.0.0", wantPages: 3},
+		{name: "no releases", repo: "empty", wantCount: 0, wantPages: 1},
+		{name: "missing repository", repo: "absent", wantErr: ErrNotFound, wantPages: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/repos/octo/" + tt.repo + "/releases"
+			before := srv.CountRequests("GET", path)
+			releases, err := c.ListReleases(t.Context(), "octo", tt.repo)
+			if got := srv.CountRequests("GET", path) - before; got != tt.wantPages {
+				t.Errorf("%d requests, want %d", got, tt.wantPages)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ListReleases: %v", err)
+			}
+			if len(releases) != tt.wantCount {
+				t.Fatalf("got %d releases, want %d", len(releases), tt.wantCount)
+			}
+			if tt.wantCount == 0 {
+				return
+			}
+			if releases[0].TagName != tt.wantFirst || releases[len(releases)-1].TagName != tt.wantLast {
+				t.Errorf("first %s, last %s; want %s and %s", releases[0].TagName, releases[len(releases)-1].TagName, tt.wantFirst, tt.wantLast)
+			}
+			draft, rc := releases[0], releases[1]
+			if !draft.Draft || !draft.PublishedAt.IsZero() || draft.CreatedAt.IsZero() {
+				t.Errorf("draft = %+v, want Draft with a creation time and no publication time", draft)
+			}
+			if !rc.Prerelease || rc.PublishedAt.IsZero() {
+				t.Errorf("prerelease = %+v, want Prerelease with a publication time", rc)
+			}
+		})
+	}
+
+	if _, err := c.ListReleases(t.Context(), "octo", "a/b"); err == nil || !strings.Contains(err.Error(), "invalid GitHub repository name") {
+		t.Errorf("bad repository name: error = %v", err)
+	}
+}

@@ -246,3 +246,67 @@ func TestBlobSHAMatchesGit(t *testing.T) {
 		t.Errorf("blobSHA = %s", got)
 	}
 }
+
+func TestListReleases(t *testing.T) {
+	srv := NewServer(t)
+	srv.AddRepo("o", "empty")
+	for i := range 5 {
+		srv.AddRelease("o", "r", Release{TagName: fmt.Sprintf("v%d", i)})
+	}
+	srv.AddRelease("o", "r", Release{TagName: "v5", Draft: true})
+	base := srv.URL() + "repos/o/r/releases"
+
+	tests := []struct {
+		name     string
+		path     string
+		readOnly bool
+		wantTags []string
+		wantLink string
+	}{
+		{name: "newest first", path: "repos/o/r/releases", wantTags: []string{"v5", "v4", "v3", "v2", "v1", "v0"}},
+		{name: "first page", path: "repos/o/r/releases?per_page=4", wantTags: []string{"v5", "v4", "v3", "v2"},
+			wantLink: fmt.Sprintf(`<%[1]s?page=2&per_page=4>; rel="next", <%[1]s?page=2&per_page=4>; rel="last"`, base)},
+		{name: "second page", path: "repos/o/r/releases?per_page=4&page=2", wantTags: []string{"v1", "v0"},
+			wantLink: fmt.Sprintf(`<%[1]s?page=1&per_page=4>; rel="prev", <%[1]s?page=1&per_page=4>; rel="first"`, base)},
+		{name: "drafts hidden from a read-only token", path: "repos/o/r/releases", readOnly: true, wantTags: []string{"v4", "v3", "v2", "v1", "v0"}},
+		{name: "no releases", path: "repos/o/empty/releases", wantTags: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv.SetReadOnly(tt.readOnly)
+			defer srv.SetReadOnly(false)
+			status, header, body := call(t, srv, "GET", tt.path, DefaultToken, nil, nil)
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			if got := header.Get("Link"); got != tt.wantLink {
+				t.Errorf("Link = %q\nwant   %q", got, tt.wantLink)
+			}
+			var releases []struct {
+				TagName     string  `json:"tag_name"`
+				Draft       bool    `json:"draft"`
+				PublishedAt *string `json:"published_at"`
+			}
+			if err := json.Unmarshal([]byte(body), &releases); err != nil {
+				t.Fatalf("body is not a JSON list: %v\n%s", err, body)
+			}
+			tags := []string{}
+			for _, r := range releases {
+				tags = append(tags, r.TagName)
+				if r.Draft != (r.PublishedAt == nil) {
+					t.Errorf("release %s: draft %v but published_at %v", r.TagName, r.Draft, r.PublishedAt)
+				}
+			}
+			if strings.Join(tags, ",") != strings.Join(tt.wantTags, ",") {
+				t.Errorf("tags = %v, want %v", tags, tt.wantTags)
+			}
+		})
+	}
+
+	t.Run("missing repository", func(t *testing.T) {
+		status, _, body := call(t, srv, "GET", "repos/o/nothing/releases", DefaultToken, nil, nil)
+		if status != http.StatusNotFound || !strings.Contains(body, "list-releases") {
+			t.Errorf("status %d body %s, want 404 with the endpoint's documentation link", status, body)
+		}
+	})
+}

@@ -10,11 +10,11 @@ import (
 
 // fastCSVSource reads CSV with a one-byte delimiter and keeps only the
 // requested fields. It accepts exactly what encoding/csv accepts with its
-// default settings (RFC 4180 quoting, doubled quotes inside quoted fields,
-// newlines inside quoted fields, CRLF turned into LF, empty lines
-// skipped, a final CR before the end of the file dropped) and reports the
-// same *csv.ParseError, with the same lines and columns, for the same
-// input; fastcsv_test.go compares the two on fixed and fuzzed input.
+// default settings: RFC 4180 quoting, doubled quotes and newlines inside
+// quoted fields, CRLF turned into LF, empty lines skipped, and a final CR
+// before the end of the file dropped. For invalid input it reports the
+// same *csv.ParseError, with the same lines and columns. fastcsv_test.go
+// compares the two on fixed and fuzzed input.
 //
 // It is faster because it copies only the requested fields, looks for the
 // delimiter and the quote with bytes.IndexByte instead of decoding runes,
@@ -35,7 +35,7 @@ type fastCSVSource struct {
 	long    []byte // a line longer than the bufio buffer
 	scratch []byte // the kept fields of the current record, back to back
 	ends    []int  // end of each kept field in scratch
-	arena   []byte // backing store of the returned strings; only appended to
+	arena   []byte // backing store of the returned strings, only ever appended to
 	kept    []string
 	all     bool // keep every field (while reading the header)
 }
@@ -213,7 +213,7 @@ fields:
 		}
 
 		// A quoted field runs to the quote that is followed by the
-		// delimiter or the end of a line; two quotes stand for one, and
+		// delimiter or the end of a line. Two quotes stand for one, and
 		// the field may span lines.
 		line = line[1:]
 		column++

@@ -9,8 +9,8 @@ import (
 // TestEdgeCasesFromIssueTrackers turns kinds of input that users of
 // scikit-learn, fairlearn and pandas have reported as surprising into
 // cases with the behaviour chosen here. Each case names the public issue
-// it comes from; docs/metrics.md says why where the choice differs from
-// the library.
+// it comes from, and docs/metrics.md explains the choice where it
+// differs from the library.
 func TestEdgeCasesFromIssueTrackers(t *testing.T) {
 	tests := []struct {
 		name string

@@ -20,8 +20,8 @@ const scoreIntervalStream = 0x5851f42d4c957f2d
 // and label therefore gives resamples with exactly the distribution of
 // the row-by-row ones, while the memory stays that of the scoreSet. The
 // draws come from their own seeded stream, so these resamples are not the
-// ones of the count-based metrics; each interval is a marginal interval
-// and is unaffected by that.
+// ones of the count-based metrics. That does not matter, because each
+// interval is a marginal interval.
 //
 // A value is nil in a resample whose weights leave no positive (both
 // metrics) or no negative (ROC AUC) row.

@@ -131,6 +131,9 @@ type groupColumn struct {
 	Fairness       map[string]json.RawMessage     `json:"fairness"`
 	MinGroupSize   int64                          `json:"minGroupSize"`
 	ExcludedGroups []string                       `json:"excludedGroups"`
+	// ConfidenceIntervals holds the bootstrap intervals of the fairness
+	// measures.
+	ConfidenceIntervals map[string]interval `json:"confidenceIntervals"`
 }
 
 // lineageDoc mirrors the parts of lineage.json the card shows.

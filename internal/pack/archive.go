@@ -2,6 +2,7 @@ package pack
 
 import (
 	"archive/tar"
+	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -111,7 +112,10 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 		limits.MaxBytes = DefaultMaxBytes
 	}
 
-	gz, err := gzip.NewReader(r)
+	// gzip reads a byte reader byte by byte past the compressed data, so
+	// whatever follows the gzip stream is still in br afterwards.
+	br := bufio.NewReader(r)
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: not a gzip stream: %w", ErrInvalidPack, err)
 	}
@@ -200,14 +204,51 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 	}
 
 	// Read to the end of the gzip stream so that its checksum is checked.
-	n, err := io.Copy(io.Discard, io.LimitReader(gz, maxTrailingBytes+1))
+	// What follows the end-of-archive marker may only be zero padding.
+	n, zero, err := drainPadding(io.LimitReader(gz, maxTrailingBytes+1))
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: reading the end of the archive: %w", ErrInvalidPack, err)
 	}
 	if n > maxTrailingBytes {
 		return "", nil, fmt.Errorf("%w: more than %d bytes follow the end of the archive", ErrInvalidPack, maxTrailingBytes)
 	}
+	if !zero {
+		return "", nil, fmt.Errorf("%w: data other than zero padding follows the end-of-archive marker inside the gzip stream", ErrInvalidPack)
+	}
+
+	// A pack archive is one gzip stream and nothing after it, so appended
+	// data, including a second gzip stream, is rejected.
+	switch _, err := br.ReadByte(); {
+	case err == nil:
+		return "", nil, fmt.Errorf("%w: data follows the end of the gzip stream; a pack archive is a single gzip stream", ErrInvalidPack)
+	case !errors.Is(err, io.EOF):
+		return "", nil, fmt.Errorf("%w: reading past the gzip stream: %w", ErrInvalidPack, err)
+	}
 	return top, files, nil
+}
+
+// drainPadding reads r to its end and returns the number of bytes read and
+// whether all of them were zero.
+func drainPadding(r io.Reader) (int64, bool, error) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	zero := true
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		for _, b := range buf[:k] {
+			if b != 0 {
+				zero = false
+				break
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return n, zero, nil
+		}
+		if err != nil {
+			return n, zero, err
+		}
+	}
 }
 
 // typeName names a tar entry type for error messages.

@@ -31,8 +31,10 @@ type Pack struct {
 
 // Open reads the pack at path, which is a pack directory or its .tar.gz
 // archive. An archive is read into memory within the default [Limits].
-// Open checks that index.json parses and is valid, but not the digests.
-// Errors about the pack's content wrap [ErrInvalidPack].
+// Open checks that index.json parses and is valid, but not the digests; in
+// a directory it also rejects symbolic links and other special files
+// before it reads any file. Errors about the pack's content wrap
+// [ErrInvalidPack].
 func Open(ctx context.Context, path string) (*Pack, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -40,10 +42,18 @@ func Open(ctx context.Context, path string) (*Pack, error) {
 	}
 	if info.IsDir() {
 		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: path}
+		// Every entry is checked before any is read, so that a named pipe
+		// cannot block the reader and a link cannot stand in for a file.
+		if _, err := p.present(ctx); err != nil {
+			return nil, fmt.Errorf("opening pack: %w", err)
+		}
 		if err := p.readIndex(); err != nil {
 			return nil, fmt.Errorf("opening pack %s: %w", path, err)
 		}
 		return p, nil
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("opening pack %s: %w: it is a %s; pass a pack directory or its .tar.gz archive", path, ErrInvalidPack, modeName(info.Mode().Type()))
 	}
 
 	f, err := os.Open(path)

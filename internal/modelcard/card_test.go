@@ -1,0 +1,145 @@
+package modelcard
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func cardInput(t *testing.T) Input {
+	t.Helper()
+	metrics, err := os.ReadFile(filepath.Join("testdata", "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineage := []byte(`{"artifacts": [{"path": "models/model.onnx", "sha256": "11"}],
+		"datasets": [{"name": "eval", "role": "evaluation", "sha256": "22", "license": "CC-BY-4.0"}],
+		"repository": {"commit": "abc123"}}`)
+	return Input{
+		Model:   Model{Name: "risk", Version: "1.0.0", Owners: []Owner{{Name: "ML team"}}, IntendedUse: "Ranking loan files for review."},
+		Metrics: metrics,
+		Lineage: lineage,
+	}
+}
+
+func TestJSONGolden(t *testing.T) {
+	got, err := JSON(cardInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "model-card.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/modelcard -run TestJSONGolden -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("model-card.json differs from %s (-want +got):\n%s", golden, diff)
+	}
+
+	again, err := JSON(cardInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, again) {
+		t.Error("two renderings of the same input differ")
+	}
+}
+
+// findMetric returns the performance metric of evaluation, type and slice.
+func findMetric(card Card, evaluation, metric, slice string) *PerformanceMetric {
+	for i, m := range card.QuantitativeAnalysis.PerformanceMetrics {
+		if m.Evaluation == evaluation && m.Type == metric && m.Slice == slice {
+			return &card.QuantitativeAnalysis.PerformanceMetrics[i]
+		}
+	}
+	return nil
+}
+
+func TestJSONCoversEveryResult(t *testing.T) {
+	raw, err := JSON(cardInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card Card
+	if err := json.Unmarshal(raw, &card); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, evaluation, metric, slice string
+		want                            *float64
+		check                           func(*testing.T, *PerformanceMetric)
+	}{
+		{name: "interval on an overall metric", evaluation: "holdout", metric: "rocAuc", check: func(t *testing.T, m *PerformanceMetric) {
+			ci := m.ConfidenceInterval
+			if ci == nil || ci.LowerBound == nil || *ci.LowerBound != 0.6 || *ci.UpperBound != 0.9 || ci.Resamples != 100 || ci.Seed != 7 || ci.ConfidenceLevel != 0.95 {
+				t.Errorf("interval = %+v", ci)
+			}
+		}},
+		{name: "undefined interval keeps its reason", evaluation: "holdout", metric: "precision", check: func(t *testing.T, m *PerformanceMetric) {
+			if ci := m.ConfidenceInterval; ci == nil || ci.LowerBound != nil || ci.Reason != "the metric is undefined on the full data" {
+				t.Errorf("interval = %+v", ci)
+			}
+		}},
+		{name: "group value", evaluation: "holdout", metric: "tpr", slice: "sex=m", check: func(t *testing.T, m *PerformanceMetric) {
+			if m.Value != nil || m.Reason != "the group has no positive label" {
+				t.Errorf("metric = %+v", m)
+			}
+		}},
+		{name: "per class", evaluation: "species", metric: "precision", slice: "class=virginica", check: func(t *testing.T, m *PerformanceMetric) {
+			if m.Value != nil || m.Reason != "the class is never predicted" {
+				t.Errorf("metric = %+v", m)
+			}
+		}},
+		{name: "harness task with standard error", evaluation: "harness", metric: "acc,none", slice: "task=arc_easy", check: func(t *testing.T, m *PerformanceMetric) {
+			if m.Value == nil || *m.Value != 0.7 || m.StandardError == nil || *m.StandardError != 0.01 {
+				t.Errorf("metric = %+v", m)
+			}
+		}},
+		{name: "promptfoo provider", evaluation: "prompts", metric: "tests", slice: "provider=openai:gpt-5", check: func(t *testing.T, m *PerformanceMetric) {
+			if m.Value == nil || *m.Value != 2 {
+				t.Errorf("metric = %+v", m)
+			}
+		}},
+		{name: "garak detector", evaluation: "scan", metric: "hits", slice: "probe=dan.Dan_11_0,detector=dan.DAN", check: func(t *testing.T, m *PerformanceMetric) {
+			if m.Value == nil || *m.Value != 2 {
+				t.Errorf("metric = %+v", m)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := findMetric(card, tt.evaluation, tt.metric, tt.slice)
+			if m == nil {
+				t.Fatalf("no %s %s slice %q in the card", tt.evaluation, tt.metric, tt.slice)
+			}
+			tt.check(t, m)
+		})
+	}
+
+	if len(card.QuantitativeAnalysis.Robustness) != 1 {
+		t.Fatalf("robustness = %+v, want the noisy evaluation", card.QuantitativeAnalysis.Robustness)
+	}
+	r := card.QuantitativeAnalysis.Robustness[0]
+	if r.Evaluation != "noisy" || r.Baseline != "holdout" || r.FlipRate == nil || *r.FlipRate != 0.5 || len(r.Drops) != 2 ||
+		r.Drops[1].Type != "rocAuc" || r.Drops[1].Reason != "the metric is undefined on the stressed side" {
+		t.Errorf("robustness = %+v", r)
+	}
+
+	fairness := card.Considerations.Fairness
+	if len(fairness) != 1 || fairness[0].ConfidenceIntervals["demographicParityDifference"].UpperBound == nil ||
+		fairness[0].ConfidenceIntervals["demographicParityRatio"].Reason != "the metric is undefined in 3 of 100 resamples" {
+		t.Errorf("fairness assessments = %+v", fairness)
+	}
+}

@@ -1,0 +1,26 @@
+package strictyaml
+
+import "testing"
+
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{
+		"inner: {name: a, count: 2}\n",
+		"list:\n  - name: b\n",
+		"map: {k: {on: true}}\n",
+		"&a [*a, *a]\n",
+		"inner: !!binary aGVsbG8=\n",
+		"? [a]\n: b\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d doc
+		document, err := Decode("fuzz.yml", data, &d)
+		if err == nil && document == nil {
+			t.Fatal("Decode returned neither a document nor an error")
+		}
+		if document != nil {
+			document.Line("list[3].name")
+		}
+	})
+}

@@ -1,0 +1,111 @@
+package strictyaml
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+type inner struct {
+	Name  string  `yaml:"name"`
+	Count int     `yaml:"count"`
+	Ratio float64 `yaml:"ratio"`
+	On    bool    `yaml:"on"`
+}
+
+type doc struct {
+	Inner inner            `yaml:"inner"`
+	List  []inner          `yaml:"list"`
+	Map   map[string]inner `yaml:"map"`
+	Any   any              `yaml:"any"`
+}
+
+func TestDecodeValid(t *testing.T) {
+	var d doc
+	yaml := "inner: {name: a, count: 2, ratio: 0.5, on: true}\nlist:\n  - name: b\nmap:\n  k: {count: 3}\nany: [1, {x: y}]\n"
+	if _, err := Decode("f.yml", []byte(yaml), &d); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if d.Inner.Name != "a" || d.Inner.Count != 2 || d.Inner.Ratio != 0.5 || !d.Inner.On {
+		t.Errorf("inner = %+v", d.Inner)
+	}
+	if len(d.List) != 1 || d.List[0].Name != "b" {
+		t.Errorf("list = %+v", d.List)
+	}
+	if d.Map["k"].Count != 3 {
+		t.Errorf("map = %+v", d.Map)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		// want lists substrings that must each appear.
+		want []string
+	}{
+		{"empty", "", []string{"f.yml: the file is empty"}},
+		{"comment only", "# nothing\n", []string{"f.yml: the file is empty"}},
+		{"scalar root", "42\n", []string{"f.yml:1: the top level must be a mapping"}},
+		{"syntax", "inner: {name: a\n", []string{"f.yml:", "invalid YAML"}},
+		{"two documents", "inner: {}\n---\ninner: {}\n", []string{"f.yml:2: more than one YAML document"}},
+		{"unknown key", "inner:\n  nme: a\n", []string{"f.yml:2: inner.nme: unknown key in inner; valid keys are name, count, ratio, on"}},
+		{"unknown top key", "outer: 1\n", []string{"f.yml:1: outer: unknown key in the top level"}},
+		{"string for int", "inner: {count: many}\n", []string{"f.yml:1: inner.count: must be an integer, got \"many\""}},
+		{"string for float", "inner: {ratio: high}\n", []string{"inner.ratio: must be a number, got \"high\""}},
+		{"string for bool", "inner: {on: yes please}\n", []string{"inner.on: must be true or false"}},
+		{"list for struct", "inner: [a]\n", []string{"inner: must be a mapping, got a list"}},
+		{"scalar for list", "list: a\n", []string{"list: must be a list, got \"a\""}},
+		{"item of list", "list:\n  - {name: a}\n  - {bad: 1}\n", []string{"f.yml:3: list[1].bad: unknown key"}},
+		{"map value", "map:\n  k: {bad: 1}\n", []string{"f.yml:2: map.k.bad: unknown key"}},
+		{"mapping for scalar", "inner: {name: {a: b}}\n", []string{"inner.name: must be a single value, got a mapping"}},
+		{"every problem at once", "inner: {nme: a, count: x}\nouter: 1\n", []string{"inner.nme", "inner.count", "outer"}},
+		{"int overflow", "inner: {count: 99999999999999999999}\n", []string{"f.yml:1:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d doc
+			_, err := Decode("f.yml", []byte(tt.yaml), &d)
+			if err == nil {
+				t.Fatal("Decode succeeded, want an error")
+			}
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Errorf("error %T is not an *Error", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDocumentLine(t *testing.T) {
+	var d doc
+	yaml := "inner:\n  name: a\nlist:\n  - name: b\n  - name: c\n    count: 1\n"
+	document, err := Decode("f.yml", []byte(yaml), &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]int{
+		"inner":          1,
+		"inner.name":     2,
+		"inner.missing":  1,
+		"list[1]":        5,
+		"list[1].count":  6,
+		"list[7].name":   3,
+		"absent.key":     1,
+		"list[1].name.x": 5,
+	}
+	for key, want := range tests {
+		if got := document.Line(key); got != want {
+			t.Errorf("Line(%q) = %d, want %d", key, got, want)
+		}
+	}
+	e := document.Errorf("list[1].count", "must be %d", 2)
+	if got, want := e.Error(), "f.yml:6: list[1].count: must be 2"; got != want {
+		t.Errorf("Errorf = %q, want %q", got, want)
+	}
+}
