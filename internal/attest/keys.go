@@ -97,8 +97,11 @@ func decryptCosignKey(body, password []byte) (any, error) {
 	if err != nil {
 		// NOTE: go-securesystemslib v0.11.0 signals a failed secretbox
 		// open only through this message text.
-		if strings.Contains(err.Error(), "decryption failed") {
-			return nil, failure(nil, "the password does not decrypt the encrypted private key", ErrPassword)
+		switch {
+		case strings.Contains(err.Error(), "decryption failed") && len(password) == 0:
+			return nil, failure(nil, "the private key is encrypted and COSIGN_PASSWORD is not set: set COSIGN_PASSWORD to the key's password", ErrPassword)
+		case strings.Contains(err.Error(), "decryption failed"):
+			return nil, failure(nil, "the password does not decrypt the encrypted private key: check COSIGN_PASSWORD", ErrPassword)
 		}
 		return nil, failure(err, "decrypting private key", ErrKey)
 	}

@@ -93,7 +93,7 @@ func TestParsePrivateKey(t *testing.T) {
 		{name: "cosign encrypted", pem: mustCosignEncrypted(t, key, "ENCRYPTED COSIGN PRIVATE KEY", "s3cret"), password: "s3cret"},
 		{name: "encrypted with empty password", pem: mustCosignEncrypted(t, key, "ENCRYPTED SIGSTORE PRIVATE KEY", ""), password: ""},
 		{name: "encrypted wrong password", pem: mustCosignEncrypted(t, key, "ENCRYPTED SIGSTORE PRIVATE KEY", "s3cret"), password: "guess", wantErr: ErrPassword, wantMessage: "password does not decrypt"},
-		{name: "encrypted no password", pem: mustCosignEncrypted(t, key, "ENCRYPTED SIGSTORE PRIVATE KEY", "s3cret"), wantErr: ErrPassword, wantMessage: "password does not decrypt"},
+		{name: "encrypted no password", pem: mustCosignEncrypted(t, key, "ENCRYPTED SIGSTORE PRIVATE KEY", "s3cret"), wantErr: ErrPassword, wantMessage: "the private key is encrypted and COSIGN_PASSWORD is not set"},
 		{name: "encrypted body not JSON", pem: pemBlock("ENCRYPTED SIGSTORE PRIVATE KEY", []byte("garbage")), wantErr: ErrKey, wantMessage: "not the JSON that cosign writes"},
 		{name: "P-384", pem: pemBlock("PRIVATE KEY", mustPKCS8(t, p384)), wantErr: ErrKey, wantMessage: "curve P-384"},
 		{name: "RSA", pem: pemBlock("PRIVATE KEY", mustPKCS8(t, rsaKey)), wantErr: ErrKey, wantMessage: "an RSA key"},

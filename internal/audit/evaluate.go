@@ -62,6 +62,7 @@ func specOf(cfg *config.Config, e config.Evaluation) metrics.Spec {
 		Groups:          e.Groups,
 		Intersections:   e.Intersections,
 		MinGroupSize:    int64(e.Fairness.MinGroupSize),
+		MaxGroups:       e.Fairness.MaxGroups,
 		ReferenceGroups: e.Fairness.ReferenceGroups,
 		CalibrationBins: e.CalibrationBins,
 		Thresholds:      e.Thresholds,

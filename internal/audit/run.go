@@ -119,7 +119,7 @@ type RunOptions struct {
 func (o RunOptions) Validate() error {
 	var errs []error
 	if o.OutDir == "" {
-		errs = append(errs, errors.New("the output directory is empty; pass --out"))
+		errs = append(errs, errors.New("--out must not be empty: pass the directory to write the pack to, such as --out auditpack-out"))
 	}
 	switch o.Sign {
 	case SignKey:
@@ -162,6 +162,9 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		opts.ConfigPath = config.DefaultPath
 	}
 	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkOutsideOutput(opts.ConfigPath, opts.OutDir); err != nil {
 		return nil, err
 	}
 	log := opts.Logger
@@ -246,6 +249,24 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 		Summary: files[FileSummary],
 		Index:   index,
 	}, nil
+}
+
+// checkOutsideOutput rejects an output directory that contains the
+// configuration file, because writing the pack replaces the whole
+// directory.
+func checkOutsideOutput(configPath, outDir string) error {
+	config, err := filepath.Abs(configPath)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", configPath, err)
+	}
+	out, err := filepath.Abs(outDir)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", outDir, err)
+	}
+	if rel, err := filepath.Rel(out, config); err == nil && filepath.IsLocal(rel) {
+		return fmt.Errorf("output directory %s contains the configuration file %s, and writing a pack replaces the whole directory: choose a directory of its own, such as --out auditpack-out", outDir, configPath)
+	}
+	return nil
 }
 
 // newSigner loads the signing key, and returns the signer (nil for unsigned

@@ -126,7 +126,7 @@ func modelSigningKeyError(data []byte, opts VerifyOptions, err error) error {
 	case pemHint:
 		msg += fmt.Sprintf(" (the bundle's key hint %s is model_signing's for that same key: the SHA-256 of the key in PEM form)", hint)
 	default:
-		msg += fmt.Sprintf(" (the bundle's key hint %s is not a key id as above but model_signing's hint, the SHA-256 of the signing key in PEM form; the given key's would be %s, so another key signed the bundle)", hint, pemHint)
+		msg += fmt.Sprintf(" (the bundle's key hint %s is model_signing's hint, not a key id as above: the SHA-256 of the signing key in PEM form; the given key's would be %s, so another key signed the bundle)", hint, pemHint)
 	}
 	return &reworded{msg: msg, cause: err}
 }

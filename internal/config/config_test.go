@@ -130,6 +130,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"a.yml:10: datasets[0].role: must be \"training\" or \"evaluation\", got \"testing\""},
 		},
 		{
+			name: "missing role",
+			yaml: strings.Replace(valid, "    role: evaluation\n", "", 1),
+			want: []string{"a.yml:9: datasets[0].role: required: \"training\" or \"evaluation\""},
+		},
+		{
+			name: "negative max groups",
+			yaml: strings.Replace(valid, "groups: [race, sex]", "groups: [race, sex]\n    fairness: {max_groups: -1}", 1),
+			want: []string{"a.yml:20: evaluations[0].fairness.max_groups: must not be negative, got -1"},
+		},
+		{
 			name: "dotted group column",
 			yaml: strings.Replace(valid, "groups: [race, sex]", "groups: [race.x]", 1),
 			want: []string{"evaluations[0].groups[0]: column name \"race.x\" contains '.'"},
@@ -166,6 +176,16 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseMaxGroups(t *testing.T) {
+	cfg, err := Parse("a.yml", []byte(strings.Replace(valid, "groups: [race, sex]", "groups: [race, sex]\n    fairness: {max_groups: 50}", 1)))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got := cfg.Evaluations[0].Fairness.MaxGroups; got != 50 {
+		t.Errorf("fairness.max_groups = %d, want 50", got)
 	}
 }
 

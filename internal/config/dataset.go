@@ -112,7 +112,11 @@ func (c *Config) validateDatasets(doc *strictyaml.Document) []error {
 			add(key+".name", "duplicate dataset name %q", d.Name)
 		}
 		seen[d.Name] = true
-		if d.Role != RoleTraining && d.Role != RoleEvaluation {
+		switch d.Role {
+		case RoleTraining, RoleEvaluation:
+		case "":
+			add(key+".role", "required: %q or %q", RoleTraining, RoleEvaluation)
+		default:
 			add(key+".role", "must be %q or %q, got %q", RoleTraining, RoleEvaluation, d.Role)
 		}
 		if d.Path == "" {

@@ -111,6 +111,10 @@ type FairnessOptions struct {
 	// MinGroupSize is the number of rows below which a group is reported
 	// but left out of the fairness gaps; 0 means every group counts.
 	MinGroupSize int `yaml:"min_group_size"`
+	// MaxGroups is the number of distinct values above which a group
+	// column or an intersection stops the run with an error; 0 means
+	// 1,000. It catches an identifier configured as a group column.
+	MaxGroups int `yaml:"max_groups"`
 	// ReferenceGroups maps a group column (or an intersection, named
 	// "race+sex") to the group the others are compared with.
 	ReferenceGroups map[string]string `yaml:"reference_groups"`
@@ -338,6 +342,9 @@ func validateGroups(add func(key, format string, args ...any), key string, e Eva
 	}
 	if e.Fairness.MinGroupSize < 0 {
 		add(key+".fairness.min_group_size", "must not be negative, got %d", e.Fairness.MinGroupSize)
+	}
+	if e.Fairness.MaxGroups < 0 {
+		add(key+".fairness.max_groups", "must not be negative, got %d", e.Fairness.MaxGroups)
 	}
 	for column := range e.Fairness.ReferenceGroups {
 		if !groups[column] && !names[column] {

@@ -44,6 +44,14 @@ var ErrEmpty = errors.New("no data rows")
 // absent from a CSV header or from a JSON Lines object.
 var ErrMissingColumn = errors.New("column not found")
 
+// MaxValueBytes is the longest value, in bytes, that a Reader returns from
+// a requested column. Labels, scores, ids and group values are short, and
+// labels and group values are copied into several files of a pack, so a
+// longer value means that the configuration names the wrong column (or
+// the file is damaged). It is reported as a *RowError before the value
+// reaches any computation.
+const MaxValueBytes = 256
+
 // RowError is a problem with one row (or the header) of a predictions file.
 // Its message reads like `eval/predictions.csv:17: column "score": ...`.
 type RowError struct {
@@ -122,6 +130,7 @@ type Options struct {
 // time. It is not safe for concurrent use.
 type Reader struct {
 	path    string
+	format  Format
 	columns []string
 	rows    rowSource
 	hashed  *hashingReader // nil for NewReader and Parquet
@@ -204,7 +213,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	}
 	input := skipBOM(r)
 
-	reader := &Reader{path: opts.DisplayPath, columns: opts.Columns}
+	reader := &Reader{path: opts.DisplayPath, format: opts.Format, columns: opts.Columns}
 	switch opts.Format {
 	case CSV:
 		rows, err := newCSVSource(input, opts)
@@ -233,16 +242,35 @@ func (r *Reader) Next(values []string) error {
 	line, err := r.rows.next(values)
 	if err == io.EOF {
 		if r.count == 0 {
-			return fmt.Errorf("%s: %w: the file needs a header and at least one row", r.path, ErrEmpty)
+			return r.emptyError()
 		}
 		return io.EOF
 	}
 	if err != nil {
 		return err
 	}
+	for i, value := range values {
+		if len(value) > MaxValueBytes {
+			return &RowError{Path: r.path, Line: line, Column: r.columns[i], Err: fmt.Errorf(
+				"the value is %d bytes long, and a value of a configured column may have at most %d bytes: check that the configuration names the right column",
+				len(value), MaxValueBytes)}
+		}
+	}
 	r.count++
 	r.line = line
 	return nil
+}
+
+// emptyError describes a file without data rows in the words of its
+// format.
+func (r *Reader) emptyError() error {
+	switch r.format {
+	case JSONL:
+		return fmt.Errorf("%s: %w: the file needs at least one JSON object line", r.path, ErrEmpty)
+	case Parquet:
+		return fmt.Errorf("%s: %w: the file needs at least one row", r.path, ErrEmpty)
+	}
+	return fmt.Errorf("%s: %w: the file needs a header and at least one row", r.path, ErrEmpty)
 }
 
 // Line returns the line on which the row last returned by Next starts.

@@ -129,7 +129,8 @@ func TestReaderErrors(t *testing.T) {
 	}{
 		{name: "csv empty", format: CSV, content: "", wantEmpty: true},
 		{name: "csv header only", format: CSV, content: "label,score\r\n", wantEmpty: true},
-		{name: "jsonl empty", format: JSONL, content: "\n\n", wantEmpty: true},
+		{name: "jsonl empty", format: JSONL, content: "\n\n", wantEmpty: true, wantText: "at least one JSON object line"},
+		{name: "csv empty wording", format: CSV, content: "label,score\n", wantEmpty: true, wantText: "a header and at least one row"},
 		{name: "csv missing column", format: CSV, content: "label,prob\n1,0.5\n", wantLine: 1, wantColumn: "score",
 			wantText: `p.csv:1: column "score": column not found in the header, which has "label", "prob"`},
 		{name: "csv duplicate column", format: CSV, content: "label,score,score\n1,0.5,0.6\n", wantLine: 1, wantColumn: "score",
@@ -145,6 +146,16 @@ func TestReaderErrors(t *testing.T) {
 			wantText: "object or an array"},
 		{name: "jsonl array value", format: JSONL, content: "{\"label\": [1], \"score\": 0.5}\n", wantLine: 1, wantColumn: "label",
 			wantText: "object or an array"},
+		{name: "jsonl duplicate key", format: JSONL, content: "{\"label\": 1, \"score\": 0.5}\n{\"label\": 1, \"score\": 0.5, \"label\": 0}\n", wantLine: 2,
+			wantText: `p.csv:2: the key "label" appears more than once`},
+		{name: "jsonl duplicate escaped key", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"\\u006cabel\": 0}\n", wantLine: 1,
+			wantText: `the key "label" appears more than once`},
+		{name: "jsonl duplicate unrequested key", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"x\": [1, {\"a\": \"},\"}], \"x\": 2}\n", wantLine: 1,
+			wantText: `the key "x" appears more than once`},
+		{name: "csv value too long", format: CSV, content: "label,score\n1," + strings.Repeat("9", MaxValueBytes+1) + "\n", wantLine: 2, wantColumn: "score",
+			wantText: "the value is 257 bytes long"},
+		{name: "jsonl value too long", format: JSONL, content: "{\"label\": \"" + strings.Repeat("a", 300) + "\", \"score\": 0.5}\n", wantLine: 1, wantColumn: "label",
+			wantText: "at most 256 bytes"},
 		{name: "jsonl missing key", format: JSONL, content: "{\"label\": 1, \"score\": 0.5}\n\n{\"label\": 0}\n", wantLine: 3, wantColumn: "score",
 			wantText: "column not found"},
 	}
@@ -163,6 +174,9 @@ func TestReaderErrors(t *testing.T) {
 				}
 				if !strings.HasPrefix(err.Error(), "p.csv: ") {
 					t.Errorf("error %q does not name the file first", err)
+				}
+				if !strings.Contains(err.Error(), tt.wantText) {
+					t.Errorf("error %q does not contain %q", err, tt.wantText)
 				}
 				return
 			}
@@ -268,5 +282,50 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("tsv"); err == nil {
 		t.Error("ParseFormat(tsv) succeeded, want an error")
+	}
+}
+
+func TestJSONLNestedAndEmptyObjects(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    []string
+	}{
+		{"nested keys repeat legally", `{"label": 1, "score": 0.5, "m": {"label": 2, "x": [1, 2]}, "n": {"label": 3}}`, []string{"1", "0.5"}},
+		{"commas and braces in strings", `{"label": "a,}{\"b", "score": "0,5"}`, []string{"a,}{\"b", "0,5"}},
+		{"max value length", `{"label": "` + strings.Repeat("a", MaxValueBytes) + `", "score": 1}`, []string{strings.Repeat("a", MaxValueBytes), "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.content+"\n"), Options{DisplayPath: "p", Format: JSONL, Columns: []string{"label", "score"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := readAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([][]string{tt.want}, rows); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestJSONLMembers(t *testing.T) {
+	tests := []struct {
+		text string
+		want int
+	}{
+		{`{}`, 0},
+		{`{ }`, 0},
+		{`{"a":1}`, 1},
+		{`{"a":[1,2,{"b":3,"c":4}],"d":"x,y\"z,"}`, 2},
+		{`{"a\\":1,"b":{}}`, 2},
+	}
+	for _, tt := range tests {
+		if got := members([]byte(tt.text)); got != tt.want {
+			t.Errorf("members(%s) = %d, want %d", tt.text, got, tt.want)
+		}
 	}
 }

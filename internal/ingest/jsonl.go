@@ -65,6 +65,12 @@ func (s *jsonlSource) parse(text []byte, values []string) error {
 		return &RowError{Path: s.path, Line: s.line, Err: fmt.Errorf(
 			"invalid JSON: %w: write one complete object per line", err)}
 	}
+	// json.Unmarshal keeps the last of repeated keys, so a line such as
+	// {"label": 1, "label": 0} would silently read as label 0.
+	if members(text) != len(s.fields) {
+		return &RowError{Path: s.path, Line: s.line, Err: fmt.Errorf(
+			"the key %q appears more than once in this object: keep one of them", repeatedKey(text))}
+	}
 
 	for i, column := range s.columns {
 		raw, ok := s.fields[column]
@@ -97,4 +103,69 @@ func scalar(raw json.RawMessage) (string, error) {
 	}
 	// A number, true or false: its JSON text is its value.
 	return string(raw), nil
+}
+
+// members returns the number of members of the JSON object text, which
+// json.Unmarshal has already validated: the commas outside strings at
+// nesting depth 1, plus one unless the object is empty.
+func members(text []byte) int {
+	depth, commas, inString, escaped, empty := 0, 0, false, false, true
+	for _, c := range text {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			continue
+		case c == '}' || c == ']':
+			depth--
+			continue
+		case c == ',' && depth == 1:
+			commas++
+		}
+		if depth == 1 && c > ' ' {
+			empty = false
+		}
+	}
+	if empty {
+		return 0
+	}
+	return commas + 1
+}
+
+// repeatedKey returns the first key of the JSON object text that repeats
+// an earlier one after decoding, or "" if there is none. text must be
+// valid JSON.
+func repeatedKey(text []byte) string {
+	decoder := json.NewDecoder(bytes.NewReader(text))
+	if _, err := decoder.Token(); err != nil {
+		return ""
+	}
+	seen := map[string]bool{}
+	for decoder.More() {
+		token, err := decoder.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := token.(string)
+		if seen[key] {
+			return key
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if err := decoder.Decode(&value); err != nil {
+			return ""
+		}
+	}
+	return ""
 }

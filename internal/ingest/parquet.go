@@ -93,7 +93,7 @@ func openParquet(path string, opts Options) (*Reader, error) {
 		closer.Close()
 		return nil, err
 	}
-	return &Reader{path: opts.DisplayPath, columns: opts.Columns, rows: source, digest: digest, file: closer}, nil
+	return &Reader{path: opts.DisplayPath, format: Parquet, columns: opts.Columns, rows: source, digest: digest, file: closer}, nil
 }
 
 func newParquetSource(file *parquet.File, opts Options) (*parquetSource, error) {

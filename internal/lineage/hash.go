@@ -41,7 +41,7 @@ func HashPath(ctx context.Context, baseDir, rel string) (Entry, error) {
 // HashPath.
 func Hash(ctx context.Context, baseDir, rel string, opts Options) (Entry, error) {
 	if rel == "" {
-		return Entry{}, errors.New("empty path: set the path in the configuration")
+		return Entry{}, errors.New("empty path: give the path of a file or directory")
 	}
 	full := rel
 	if !filepath.IsAbs(full) {
@@ -52,7 +52,7 @@ func Hash(ctx context.Context, baseDir, rel string, opts Options) (Entry, error)
 	// Stat follows a symbolic link given as the path itself.
 	info, err := os.Stat(full)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Entry{}, fmt.Errorf("path %q (resolved to %s) does not exist; check the path in the configuration: %w", rel, full, err)
+		return Entry{}, fmt.Errorf("path %q (resolved to %s) does not exist; check the path: %w", rel, full, err)
 	}
 	if err != nil {
 		return Entry{}, fmt.Errorf("reading %q: %w", rel, err)
@@ -76,7 +76,7 @@ func Hash(ctx context.Context, baseDir, rel string, opts Options) (Entry, error)
 			entry.Size += f.Size
 		}
 	default:
-		return Entry{}, fmt.Errorf("path %q is neither a regular file nor a directory (mode %s); point the configuration at a file or directory", rel, info.Mode().Type())
+		return Entry{}, fmt.Errorf("path %q is neither a regular file nor a directory (mode %s); give the path of a file or directory", rel, info.Mode().Type())
 	}
 	return entry, nil
 }
@@ -116,7 +116,7 @@ func hashTree(ctx context.Context, root string, opts Options) ([]File, error) {
 		return nil, err
 	}
 	if len(found) == 0 {
-		return nil, errors.New("the directory contains no regular file (directories and .git are not counted); check the path in the configuration")
+		return nil, errors.New("the directory contains no regular file (directories and .git are not counted); check the path")
 	}
 	slices.SortFunc(found, func(a, b treeFile) int { return strings.Compare(a.rel, b.rel) })
 

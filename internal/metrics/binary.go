@@ -162,7 +162,11 @@ func (a *accumulator) add(r row, line int) error {
 	}
 
 	a.overall.add(actual, predicted)
-	if a.index.assign(r.groups, a.ids) {
+	created, err := a.index.assign(r.groups, a.ids, line)
+	if err != nil {
+		return err
+	}
+	if created {
 		for d, id := range a.ids {
 			if int(id) == len(a.groups[d]) {
 				a.groups[d] = append(a.groups[d], counts{})

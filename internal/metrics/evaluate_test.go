@@ -254,6 +254,28 @@ func TestEvaluateUndefinedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name:          "two groups without negatives",
+			csv:           "label,prediction,score,group\n1,1,0.9,F\n1,0,0.2,M\n0,0,0.3,X\n1,1,0.8,X\n",
+			wantUndefined: map[string]string{},
+			wantGroup: map[string]string{
+				"groups.F.fpr":                     "negative label",
+				"groups.M.fpr":                     "negative label",
+				"groups.M.precision":               "no predicted positives",
+				"fairness.equalizedOddsDifference": `FPR is undefined for groups "F", "M", which have no rows with the negative label`,
+				"fairness.equalizedOddsRatio":      `FPR is undefined for groups "F", "M", which have no rows`,
+			},
+		},
+		{
+			name:          "one group without negatives",
+			csv:           "label,prediction,score,group\n1,1,0.9,F\n0,0,0.3,X\n1,1,0.8,X\n",
+			wantUndefined: map[string]string{},
+			wantGroup: map[string]string{
+				"groups.F.fpr":                     "negative label",
+				"fairness.equalizedOddsDifference": `FPR is undefined for group "F", which has no rows with the negative label`,
+				"fairness.equalizedOddsRatio":      `FPR is undefined for group "F", which has no rows`,
+			},
+		},
+		{
 			name:          "tied scores everywhere",
 			csv:           "label,prediction,score,group\n1,1,0.5,A\n0,1,0.5,A\n1,1,0.5,A\n0,0,0.5,A\n",
 			wantUndefined: map[string]string{},

@@ -95,7 +95,7 @@ func newMulticlass(spec Spec) (*multiclass, error) {
 		for class := range spec.Columns.Scores {
 			k, ok := m.index[class]
 			if !ok {
-				return nil, fmt.Errorf("score column for class %q, which is not among the classes %s", class, listGroups(classes))
+				return nil, fmt.Errorf("score column for class %q, which is not among the classes %s", class, quoteList(classes))
 			}
 			m.scoreClasses = append(m.scoreClasses, k)
 		}
@@ -127,6 +127,10 @@ func (m *multiclass) addClass(class string) int {
 	return k
 }
 
+// maxFoundClasses bounds the classes taken from the file when none are
+// declared, because the confusion matrix grows with their square.
+const maxFoundClasses = 1000
+
 // class returns the index of a label, adding it when the class set was not
 // declared.
 func (m *multiclass) class(value, column string, line int) (int, error) {
@@ -138,7 +142,11 @@ func (m *multiclass) class(value, column string, line int) (int, error) {
 		return 0, &ingest.RowError{Path: m.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf("the value is empty: every row needs a class")}
 	case m.declared:
 		return 0, &ingest.RowError{Path: m.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
-			"%q is not one of the declared classes %s: fix the row or add the class to the configuration", value, listGroups(m.classes))}
+			"%q is not one of the declared classes %s: fix the row or add the class to the configuration", value, quoteList(m.classes))}
+	case len(m.classes) >= maxFoundClasses:
+		return 0, &ingest.RowError{Path: m.spec.DisplayPath, Line: line, Column: column, Err: fmt.Errorf(
+			"more than %d distinct classes: check that the configuration names the label and prediction columns, or declare the classes",
+			maxFoundClasses)}
 	}
 	return m.addClass(strings.Clone(value)), nil
 }
@@ -160,7 +168,11 @@ func (m *multiclass) add(values, scoreColumns, groupValues []string, line int) e
 		}
 	}
 
-	if m.groups.assign(groupValues, m.ids) {
+	created, err := m.groups.assign(groupValues, m.ids, line)
+	if err != nil {
+		return err
+	}
+	if created {
 		for d, id := range m.ids {
 			if int(id) == len(m.groupCounts[d]) {
 				m.groupCounts[d] = append(m.groupCounts[d], &classCounts{})
@@ -312,7 +324,7 @@ func averages(mt map[string]*float64, undefined map[string]string, name string, 
 		total += support[i]
 	}
 	if len(missing) > 0 {
-		reason := fmt.Sprintf("%s is undefined for %s", name, strings.Replace(listGroups(missing), "group", "class", 1))
+		reason := fmt.Sprintf("%s is undefined for %s", name, listNamed("class", "classes", missing))
 		mt[macro], mt[weighted] = nil, nil
 		undefined[macro], undefined[weighted] = reason, reason
 		return

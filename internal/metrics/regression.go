@@ -124,7 +124,11 @@ func EvaluateRegression(ctx context.Context, spec Spec) (*Summary, error) {
 			return &ingest.RowError{Path: spec.DisplayPath, Line: line, Column: spec.Columns.Prediction, Err: err}
 		}
 		overall.add(actual, predicted, line)
-		if index.assign(values[2:], ids) {
+		created, err := index.assign(values[2:], ids, line)
+		if err != nil {
+			return err
+		}
+		if created {
 			for d, id := range ids {
 				if int(id) == len(groups[d]) {
 					groups[d] = append(groups[d], &errorSums{})

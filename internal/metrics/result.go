@@ -277,10 +277,10 @@ func fairness(names []string, groups map[string]*GroupMetrics, undefined map[str
 	fpr, fprMissing := collectRates(names, groups, func(g *GroupMetrics) *float64 { return g.FPR })
 	var missing []string
 	if len(tprMissing) > 0 {
-		missing = append(missing, fmt.Sprintf("TPR is undefined for %s, which has no rows with the positive label", listGroups(tprMissing)))
+		missing = append(missing, fmt.Sprintf("TPR is undefined for %s, which %s no rows with the positive label", listGroups(tprMissing), hasOrHave(len(tprMissing))))
 	}
 	if len(fprMissing) > 0 {
-		missing = append(missing, fmt.Sprintf("FPR is undefined for %s, which has no rows with the negative label", listGroups(fprMissing)))
+		missing = append(missing, fmt.Sprintf("FPR is undefined for %s, which %s no rows with the negative label", listGroups(fprMissing), hasOrHave(len(fprMissing))))
 	}
 	if len(missing) > 0 {
 		reason := strings.Join(missing, "; ")
@@ -315,15 +315,32 @@ func collectRates(names []string, groups map[string]*GroupMetrics, rate func(*Gr
 }
 
 // listGroups names groups for a reason, as `group "A"` or `groups "A", "B"`.
-func listGroups(names []string) string {
+func listGroups(names []string) string { return listNamed("group", "groups", names) }
+
+// listNamed returns names quoted and comma-separated, after the singular
+// noun for one name and the plural for more.
+func listNamed(singular, plural string, names []string) string {
+	if len(names) == 1 {
+		return singular + " " + quoteList(names)
+	}
+	return plural + " " + quoteList(names)
+}
+
+// quoteList returns names quoted and comma-separated.
+func quoteList(names []string) string {
 	quoted := make([]string, len(names))
 	for i, name := range names {
 		quoted[i] = fmt.Sprintf("%q", name)
 	}
-	if len(names) == 1 {
-		return "group " + quoted[0]
+	return strings.Join(quoted, ", ")
+}
+
+// hasOrHave returns the verb that agrees with a list of n names.
+func hasOrHave(n int) string {
+	if n == 1 {
+		return "has"
 	}
-	return "groups " + strings.Join(quoted, ", ")
+	return "have"
 }
 
 // spread returns the largest value minus the smallest of a non-empty slice.

@@ -139,6 +139,8 @@ const linearGroups = 8
 // column, then each intersection of columns. Group ids are dense, in the
 // order groups are first met.
 type groupIndex struct {
+	path  string // the predictions file, for messages
+	limit int    // the most groups a dimension may have
 	names []string
 	// parts[d] lists the positions, among the row's group values, that
 	// make up dimension d.
@@ -150,7 +152,10 @@ type groupIndex struct {
 }
 
 func newGroupIndex(spec Spec) *groupIndex {
-	g := &groupIndex{names: spec.dimensionNames()}
+	g := &groupIndex{path: spec.DisplayPath, limit: spec.MaxGroups, names: spec.dimensionNames()}
+	if g.limit <= 0 {
+		g.limit = DefaultMaxGroups
+	}
 	position := make(map[string]int, len(spec.Groups))
 	for i, column := range spec.Groups {
 		position[column] = i
@@ -171,9 +176,10 @@ func newGroupIndex(spec Spec) *groupIndex {
 	return g
 }
 
-// assign fills ids with the group of the row in every dimension and
-// reports whether any group is new.
-func (g *groupIndex) assign(row []string, ids []int32) bool {
+// assign fills ids with the group of the row on line in every dimension
+// and reports whether any group is new. A group beyond the limit is an
+// error.
+func (g *groupIndex) assign(row []string, ids []int32, line int) (bool, error) {
 	created := false
 	for d, part := range g.parts {
 		var id int32
@@ -203,6 +209,9 @@ func (g *groupIndex) assign(row []string, ids []int32) bool {
 			id, ok = g.ids[d][string(g.key)]
 		}
 		if !ok {
+			if len(g.values[d]) >= g.limit {
+				return false, g.tooManyGroups(d, line)
+			}
 			id = int32(len(g.values[d]))
 			values := make([]string, len(part))
 			for i, p := range part {
@@ -214,7 +223,19 @@ func (g *groupIndex) assign(row []string, ids []int32) bool {
 		}
 		ids[d] = id
 	}
-	return created
+	return created, nil
+}
+
+// tooManyGroups is the error for a group of dimension d, first met on
+// line, that would exceed the limit.
+func (g *groupIndex) tooManyGroups(d, line int) error {
+	kind := "group column"
+	if len(g.parts[d]) > 1 {
+		kind = "intersection"
+	}
+	return &ingest.RowError{Path: g.path, Line: line, Column: g.names[d], Err: fmt.Errorf(
+		"the %s has more than %d distinct values (fairness.max_groups): a group column should hold a protected attribute such as race or sex, not an identifier; remove the column from groups, or raise fairness.max_groups if it really has that many groups",
+		kind, g.limit)}
 }
 
 // groupNames returns the display names of the groups of dimension d, by

@@ -25,6 +25,12 @@ const (
 	DefaultCalibrationBins     = 10
 	DefaultBootstrapResamples  = 1000
 	DefaultBootstrapConfidence = 0.95
+	// DefaultMaxGroups is the number of distinct values a group column
+	// (or an intersection) may have when Spec.MaxGroups is 0. Every group
+	// is stored with all its metrics in several files of a pack, and a
+	// protected attribute has a handful of values, so more than this
+	// means an identifier was configured as a group column.
+	DefaultMaxGroups = 1000
 )
 
 // Columns names the columns of a predictions file.
@@ -103,6 +109,9 @@ type Spec struct {
 	// MinGroupSize is the number of rows below which a group is reported
 	// but left out of the fairness measures. 0 keeps every group.
 	MinGroupSize int64
+	// MaxGroups is the number of distinct values above which a group
+	// column or an intersection is an error; 0 means DefaultMaxGroups.
+	MaxGroups int
 	// ReferenceGroups maps a group column or intersection to the group
 	// the other groups are compared with.
 	ReferenceGroups map[string]string
@@ -139,6 +148,9 @@ func (s Spec) withDefaults() Spec {
 	}
 	if s.LatencyUnit == "" {
 		s.LatencyUnit = "ms"
+	}
+	if s.MaxGroups == 0 {
+		s.MaxGroups = DefaultMaxGroups
 	}
 	return s
 }
@@ -197,6 +209,9 @@ func (s Spec) validate() error {
 	}
 	if s.MinGroupSize < 0 {
 		add("the minimum group size must not be negative")
+	}
+	if s.MaxGroups < 0 {
+		add("the maximum number of groups must not be negative")
 	}
 	if b := s.Bootstrap; b != nil {
 		if b.Resamples < 0 {

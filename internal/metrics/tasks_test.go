@@ -33,7 +33,16 @@ func TestMulticlassEdgeCases(t *testing.T) {
 			name:      "label outside declared classes",
 			csv:       "y,p\ncat,cat\nemu,cat\n",
 			spec:      func(s *Spec) { s.Classes = []string{"cat", "dog"} },
-			wantError: `:3: column "y": "emu" is not one of the declared classes`,
+			wantError: `:3: column "y": "emu" is not one of the declared classes "cat", "dog": fix the row`,
+		},
+		{
+			name: "two classes never predicted",
+			csv:  "y,p\ncat,cat\ndog,cat\nemu,cat\n",
+			check: func(t *testing.T, s *Summary) {
+				if !strings.Contains(s.Undefined["macroPrecision"], `precision is undefined for classes "dog", "emu"`) {
+					t.Errorf("macroPrecision reason = %q", s.Undefined["macroPrecision"])
+				}
+			},
 		},
 		{
 			name: "class never predicted",

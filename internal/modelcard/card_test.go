@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -141,5 +142,33 @@ func TestJSONCoversEveryResult(t *testing.T) {
 	if len(fairness) != 1 || fairness[0].ConfidenceIntervals["demographicParityDifference"].UpperBound == nil ||
 		fairness[0].ConfidenceIntervals["demographicParityRatio"].Reason != "the metric is undefined in 3 of 100 resamples" {
 		t.Errorf("fairness assessments = %+v", fairness)
+	}
+}
+
+func TestMarkdownOwners(t *testing.T) {
+	tests := []struct {
+		name  string
+		owner Owner
+		want  string
+	}{
+		{"address kept as written", Owner{Name: "ML team", Contact: "t@example.com"}, "- Owner: ML team (t@example.com)\n"},
+		{"handle kept as written", Owner{Name: "@org/ml-team", Contact: "first.last@example.com"}, "- Owner: @org/ml-team (first.last@example.com)\n"},
+		{"markdown escaped", Owner{Name: "a_b *c* [d](e) <f>", Contact: "x_y@example.com"}, "- Owner: a\\_b \\*c\\* \\[d\\](e) &lt;f&gt; (x\\_y@example.com)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := cardInput(t)
+			in.Model.Owners = []Owner{tt.owner}
+			card, err := Markdown(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(card), tt.want) {
+				t.Errorf("card lacks %q:\n%s", tt.want, card)
+			}
+			if strings.Contains(string(card), "\u200b") {
+				t.Error("card contains a zero-width space")
+			}
+		})
 	}
 }

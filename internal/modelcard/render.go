@@ -304,12 +304,14 @@ func orDash(s string) string {
 }
 
 // escape neutralizes text from the configuration or the data so that it
-// cannot inject HTML or Markdown links into a rendered card or comment.
+// cannot inject HTML or Markdown links into a rendered card. It leaves '@'
+// alone, so that an address copied from the card is the address: the card
+// is a file, and internal/report neutralizes @mentions in the text it posts
+// to GitHub, summary.md included.
 func escape(s string) string {
 	r := strings.NewReplacer(
 		"<", "&lt;", ">", "&gt;", "&", "&amp;",
 		"[", "\\[", "]", "\\]", "`", "\\`", "*", "\\*", "_", "\\_",
-		"@", "@\u200b",
 	)
 	return r.Replace(s)
 }

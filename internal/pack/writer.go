@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +34,10 @@ type Writer struct {
 	staging string // the temporary sibling directory holding the files
 	files   map[string]File
 	closed  bool
+	// limits are those of Open, so that every pack written can be read;
+	// tests lower them.
+	limits Limits
+	total  int64 // bytes of the files written so far
 }
 
 // Create starts a pack that Finish will place at outDir, with its archive at
@@ -48,7 +53,13 @@ func Create(outDir string) (*Writer, error) {
 		return nil, errors.New("empty output directory: set the pack's output path")
 	}
 	dir := filepath.Clean(outDir)
+	if err := checkNotWorkingDirectory(dir); err != nil {
+		return nil, err
+	}
 	if err := checkReplaceable(dir); err != nil {
+		return nil, err
+	}
+	if err := checkArchivePath(dir + ".tar.gz"); err != nil {
 		return nil, err
 	}
 	parent := filepath.Dir(dir)
@@ -63,7 +74,43 @@ func Create(outDir string) (*Writer, error) {
 		os.RemoveAll(staging)
 		return nil, fmt.Errorf("setting the mode of %s: %w", staging, err)
 	}
-	return &Writer{dir: dir, staging: staging, files: make(map[string]File)}, nil
+	limits := Limits{MaxEntries: DefaultMaxEntries, MaxBytes: DefaultMaxBytes}
+	return &Writer{dir: dir, staging: staging, files: make(map[string]File), limits: limits}, nil
+}
+
+// checkNotWorkingDirectory rejects an output directory that is the working
+// directory or one of its parents. Finish renames the output directory
+// aside before it moves the new pack in, so such a directory could never be
+// replaced, and the staging directory would land inside it.
+func checkNotWorkingDirectory(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("resolving output directory %s: %w", dir, err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("resolving output directory %s: %w", dir, err)
+	}
+	if rel, err := filepath.Rel(abs, wd); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+		return fmt.Errorf("output directory %s is the current directory or contains it, which a pack cannot replace; choose a new subdirectory such as auditpack-out", dir)
+	}
+	return nil
+}
+
+// checkArchivePath rejects an archive path that is a directory, which the
+// final rename cannot replace.
+func checkArchivePath(archive string) error {
+	info, err := os.Lstat(archive)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking archive path %s: %w", archive, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("archive path %s is a directory, so the pack's archive cannot be written there; remove it or choose another output path", archive)
+	}
+	return nil
 }
 
 // checkReplaceable returns an error if dir exists and is not a directory
@@ -94,7 +141,9 @@ func checkReplaceable(dir string) error {
 
 // WriteFile adds a file to the pack. name is a slash-separated path relative
 // to the pack's root, checked by [ValidatePath]. It must not be index.json,
-// which Finish writes, and must not have been written before.
+// which Finish writes, and must not have been written before. A file that
+// would take the pack's files past DefaultMaxBytes, the most that [Open]
+// reads, is an error.
 func (w *Writer) WriteFile(name string, data []byte) error {
 	if w.closed {
 		return errors.New("pack writer is already finished or aborted")
@@ -108,6 +157,9 @@ func (w *Writer) WriteFile(name string, data []byte) error {
 	if _, ok := w.files[name]; ok {
 		return fmt.Errorf("adding a file to the pack: %q was already written", name)
 	}
+	if int64(len(data)) > w.limits.MaxBytes-w.total {
+		return w.tooLarge(fmt.Sprintf("with %q (%d bytes)", name, len(data)))
+	}
 
 	full := filepath.Join(w.staging, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -118,7 +170,15 @@ func (w *Writer) WriteFile(name string, data []byte) error {
 	}
 	sum := sha256.Sum256(data)
 	w.files[name] = File{Path: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
+	w.total += int64(len(data))
 	return nil
+}
+
+// tooLarge is the error for a pack whose files would exceed the size that
+// verification accepts; what names the file that crossed the limit.
+func (w *Writer) tooLarge(what string) error {
+	return fmt.Errorf("the pack's files would add up to more than %d bytes %s, and verify rejects a larger pack: check the inputs for a group column with very many values or an oversized file",
+		w.limits.MaxBytes, what)
 }
 
 // Finish writes index.json and the archive, then moves the pack directory
@@ -164,6 +224,12 @@ func (w *Writer) finish(info Info) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	if int64(len(indexJSON)) > w.limits.MaxBytes-w.total {
+		return nil, w.tooLarge(fmt.Sprintf("with %s (%d bytes)", IndexName, len(indexJSON)))
+	}
+	if entries := archiveEntries(index); entries > w.limits.MaxEntries {
+		return nil, fmt.Errorf("the pack's archive would have %d entries, and verify rejects more than %d", entries, w.limits.MaxEntries)
+	}
 	if err := os.WriteFile(filepath.Join(w.staging, IndexName), indexJSON, 0o644); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", IndexName, err)
 	}
@@ -179,6 +245,19 @@ func (w *Writer) finish(info Info) (*Index, error) {
 		return nil, err
 	}
 	return index, nil
+}
+
+// archiveEntries returns the number of entries of the pack's archive: the
+// top-level directory, index.json, every file and every directory below
+// the top.
+func archiveEntries(index *Index) int {
+	dirs := map[string]bool{}
+	for _, f := range index.Files {
+		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	return 2 + len(index.Files) + len(dirs)
 }
 
 // MarshalIndex encodes index as index.json stores it: two-space indented
@@ -230,6 +309,9 @@ func (w *Writer) writeArchiveTemp(index *Index, indexJSON []byte) (string, error
 // put back if a later step fails.
 func (w *Writer) commit(archiveTemp string) error {
 	if err := checkReplaceable(w.dir); err != nil {
+		return err
+	}
+	if err := checkArchivePath(w.dir + ".tar.gz"); err != nil {
 		return err
 	}
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,9 +265,9 @@ func TestFinishFailureKeepsEarlierOutput(t *testing.T) {
 			wantErr: "is not a pack",
 		},
 		{
-			// Renaming the archive over a non-empty directory fails after
-			// the pack directory has been swapped, which must be undone.
-			name: "archive cannot be moved into place",
+			// A directory at the archive path is found before the pack
+			// directory is swapped.
+			name: "archive path became a directory",
 			info: testInfo,
 			sabotage: func(t *testing.T, out string) {
 				if err := os.Remove(out + ".tar.gz"); err != nil {
@@ -275,7 +277,7 @@ func TestFinishFailureKeepsEarlierOutput(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantErr: "moving the archive into",
+			wantErr: "pack.tar.gz is a directory, so the pack's archive cannot be written there",
 		},
 	}
 	for _, tt := range tests {
@@ -366,6 +368,15 @@ func TestCreateRejectsNonPack(t *testing.T) {
 				}
 			},
 			wantErr: "is not a pack (it has no index.json)",
+		},
+		{
+			name: "archive path is a directory",
+			setup: func(t *testing.T, out string) {
+				if err := os.MkdirAll(filepath.Join(out+".tar.gz", "x"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantErr: "pack.tar.gz is a directory, so the pack's archive cannot be written there; remove it",
 		},
 		{
 			name: "regular file",
@@ -466,4 +477,102 @@ func TestAbortAfterFinishKeepsPack(t *testing.T) {
 	}
 	w.Abort()
 	assertDirEntries(t, out, []string{IndexName})
+}
+
+func TestCreateRejectsWorkingDirectory(t *testing.T) {
+	root := t.TempDir()
+	work := filepath.Join(root, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(work)
+	for _, out := range []string{".", "", work, root, "./", "sub/.."} {
+		if out == "" {
+			continue
+		}
+		t.Run(out, func(t *testing.T) {
+			_, err := Create(out)
+			if err == nil || !strings.Contains(err.Error(), "is the current directory or contains it") {
+				t.Errorf("Create(%q) error = %v, want the working directory rejected", out, err)
+			}
+		})
+	}
+	assertDirEntries(t, work, nil)
+
+	// A subdirectory of the working directory is fine.
+	buildPack(t, "pack", sortedTestNames())
+}
+
+func TestWriterSizeLimits(t *testing.T) {
+	tests := []struct {
+		name     string
+		limits   Limits
+		files    map[string]int // name to size
+		wantFail string         // the step that fails: "write" or "finish"
+		wantErr  string
+	}{
+		{name: "file over the limit", limits: Limits{MaxEntries: 100, MaxBytes: 1000}, files: map[string]int{"a.json": 600, "b.json": 500},
+			wantFail: "write", wantErr: `the pack's files would add up to more than 1000 bytes with "b.json" (500 bytes), and verify rejects a larger pack`},
+		{name: "index over the limit", limits: Limits{MaxEntries: 100, MaxBytes: 1000}, files: map[string]int{"a.json": 990},
+			wantFail: "finish", wantErr: "more than 1000 bytes with index.json"},
+		{name: "too many entries", limits: Limits{MaxEntries: 4, MaxBytes: 1 << 20}, files: map[string]int{"a": 1, "d/b": 1},
+			wantFail: "finish", wantErr: "would have 5 entries, and verify rejects more than 4"},
+		{name: "within the limits", limits: Limits{MaxEntries: 5, MaxBytes: 1 << 20}, files: map[string]int{"a": 1, "d/b": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "pack")
+			w, err := Create(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Abort()
+			w.limits = tt.limits
+			for _, name := range slices.Sorted(maps.Keys(tt.files)) {
+				err = w.WriteFile(name, bytes.Repeat([]byte("x"), tt.files[name]))
+				if err != nil {
+					break
+				}
+			}
+			if err == nil {
+				if tt.wantFail == "write" {
+					t.Fatal("WriteFile succeeded, want an error")
+				}
+				_, err = w.Finish(testInfo)
+			} else if tt.wantFail != "write" {
+				t.Fatalf("WriteFile error = %v", err)
+			}
+			if tt.wantFail == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				archive, err := os.Open(out + ".tar.gz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer archive.Close()
+				if _, err := OpenArchive(t.Context(), archive, tt.limits); err != nil {
+					t.Errorf("opening the pack within the limits: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+			if _, err := os.Stat(out + ".tar.gz"); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("archive after a rejected pack: %v, want none", err)
+			}
+		})
+	}
+}
+
+func TestWriterLimitsMatchOpen(t *testing.T) {
+	w, err := Create(filepath.Join(t.TempDir(), "pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if w.limits.MaxBytes != DefaultMaxBytes || w.limits.MaxEntries != DefaultMaxEntries {
+		t.Errorf("writer limits = %+v, want Open's defaults %d bytes and %d entries", w.limits, DefaultMaxBytes, DefaultMaxEntries)
+	}
 }

@@ -91,7 +91,7 @@ func TestEvaluateBaseline(t *testing.T) {
 			baseline: baselineDoc,
 			policy:   "rules:\n  - {id: acc, metric: evaluations.holdout.metrics.accuracy, min: 0.7, severity: block}\n",
 			outcome:  OutcomePass, base: ptr(0.80), delta: ptr(0.85 - 0.80),
-			message: "within the minimum 0.7",
+			message: "at or above the minimum 0.7",
 			result:  OutcomePass,
 		},
 	}

@@ -99,24 +99,18 @@ func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) 
 	var errs []error
 	for _, f := range files {
 		for _, rule := range f.Rules {
-			matches, err := resolve(tree, strings.Split(rule.Metric, "."))
-			if err != nil {
-				errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.line, Key: "metric",
-					Msg: fmt.Sprintf("rule %s: metric path %q: %v", rule.ID, rule.Metric, err)})
-				continue
-			}
-			for _, m := range matches {
-				r, err := apply(rule, m)
+			path, err := splitPath(rule.Metric)
+			if err == nil {
+				var matches []match
+				matches, err = resolve(tree, path)
 				if err == nil {
-					r = compareBaseline(rule, r, m.path, base)
-				}
-				if err != nil {
-					errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.line, Key: "metric",
-						Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
+					v.Results, errs = applyAll(rule, matches, base, v.Results, errs)
 					continue
 				}
-				v.Results = append(v.Results, r)
+				err = fmt.Errorf("metric path %q: %w", rule.Metric, err)
 			}
+			errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.metricLine, Key: "metric",
+				Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -144,6 +138,21 @@ func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) 
 	return v, nil
 }
 
+// applyAll applies rule to each of its matches, appending the results to
+// results and the problems to errs.
+func applyAll(rule Rule, matches []match, base any, results []Result, errs []error) ([]Result, []error) {
+	for _, m := range matches {
+		r, err := apply(rule, m)
+		if err != nil {
+			errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.metricLine, Key: "metric",
+				Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
+			continue
+		}
+		results = append(results, compareBaseline(rule, r, m.path, base))
+	}
+	return results, errs
+}
+
 // match is one concrete metric path with its value and, for a null value,
 // the reason the metrics document gives.
 type match struct {
@@ -155,7 +164,7 @@ type match struct {
 // resolve expands path against tree. ancestors carry the maps passed on the
 // way down, so that the reason for a null value can be found in the nearest
 // "undefined" map.
-func resolve(tree any, path []string) ([]match, error) {
+func resolve(tree any, path []segment) ([]match, error) {
 	var out []match
 	var walk func(node any, i int, seen []string, ancestors []map[string]any) error
 	walk = func(node any, i int, seen []string, ancestors []map[string]any) error {
@@ -169,10 +178,10 @@ func resolve(tree any, path []string) ([]match, error) {
 		}
 		obj, ok := node.(map[string]any)
 		if !ok {
-			return fmt.Errorf("%s is not a map, so it has no key %q", strings.Join(seen, "."), path[i])
+			return fmt.Errorf("%s is not a map, so it has no key %q", formatPath(seen), path[i].key)
 		}
 		ancestors = append(ancestors, obj)
-		if path[i] == "*" {
+		if path[i].wildcard {
 			for _, k := range slices.Sorted(maps.Keys(obj)) {
 				if err := walk(obj[k], i+1, append(seen, k), ancestors); err != nil {
 					return err
@@ -180,20 +189,40 @@ func resolve(tree any, path []string) ([]match, error) {
 			}
 			return nil
 		}
-		child, ok := obj[path[i]]
+		key := path[i].key
+		child, ok := obj[key]
 		if !ok {
-			where := strings.Join(seen, ".")
-			if where == "" {
-				where = "the metrics document"
-			}
-			return fmt.Errorf("%s has no key %q; it has %s", where, path[i], strings.Join(slices.Sorted(maps.Keys(obj)), ", "))
+			return missingKey(obj, seen, key)
 		}
-		return walk(child, i+1, append(seen, path[i]), ancestors)
+		return walk(child, i+1, append(seen, key), ancestors)
 	}
 	if err := walk(tree, 0, nil, nil); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// missingKey is the error for a key that the map obj, reached by seen,
+// does not have. It lists the keys that exist, each written as a path
+// segment.
+func missingKey(obj map[string]any, seen []string, key string) error {
+	where := formatPath(seen)
+	if where == "" {
+		where = "the metrics document"
+	}
+	if len(obj) == 0 {
+		// evaluations.NAME.groups is the one map that is empty in a
+		// normal metrics document.
+		if len(seen) == 3 && seen[0] == "evaluations" && seen[2] == "groups" {
+			return fmt.Errorf("%s has no key %q: it is empty, because the evaluation has no group columns; set groups in the evaluation's configuration", where, key)
+		}
+		return fmt.Errorf("%s has no key %q: it is empty", where, key)
+	}
+	keys := slices.Sorted(maps.Keys(obj))
+	for i, k := range keys {
+		keys[i] = formatKey(k)
+	}
+	return fmt.Errorf("%s has no key %q; it has %s", where, key, strings.Join(keys, ", "))
 }
 
 // undefinedReason looks for the reason of a null metric in the "undefined"
@@ -222,7 +251,7 @@ func apply(rule Rule, m match) (Result, error) {
 		RuleID:      rule.ID,
 		Description: rule.Description,
 		Policy:      rule.file,
-		Metric:      strings.Join(m.path, "."),
+		Metric:      formatPath(m.path),
 		Severity:    rule.Severity,
 		Min:         rule.Min,
 		Max:         rule.Max,
@@ -257,7 +286,7 @@ func apply(rule Rule, m match) (Result, error) {
 		r.Message = fmt.Sprintf("%s is %s", r.Metric, Format(value))
 	default:
 		r.Outcome = OutcomePass
-		r.Message = fmt.Sprintf("%s is %s, within %s", r.Metric, Format(value), bounds(rule.Min, rule.Max))
+		r.Message = fmt.Sprintf("%s is %s, %s", r.Metric, Format(value), bounds(rule.Min, rule.Max))
 	}
 	return r, nil
 }
@@ -276,14 +305,16 @@ func describe(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// bounds describes a value that passed the rule's bounds lo and hi, of
+// which at least one is set.
 func bounds(lo, hi *float64) string {
 	switch {
 	case lo != nil && hi != nil:
-		return fmt.Sprintf("[%s, %s]", Format(*lo), Format(*hi))
+		return fmt.Sprintf("within [%s, %s]", Format(*lo), Format(*hi))
 	case lo != nil:
-		return "the minimum " + Format(*lo)
+		return "at or above the minimum " + Format(*lo)
 	default:
-		return "the maximum " + Format(*hi)
+		return "at or below the maximum " + Format(*hi)
 	}
 }
 

@@ -71,9 +71,11 @@ type Rule struct {
 	MaxIncrease *float64 `yaml:"max_increase" json:"maxIncrease,omitempty"`
 	Severity    Severity `yaml:"severity" json:"severity"`
 
-	// file and line locate the rule for messages.
-	file string
-	line int
+	// file and line locate the rule for messages, and metricLine its
+	// metric key, for messages about the path.
+	file       string
+	line       int
+	metricLine int
 }
 
 type fileSchema struct {
@@ -158,7 +160,7 @@ func Parse(ref string, data []byte) (*File, error) {
 	for i := range schema.Rules {
 		r := &schema.Rules[i]
 		key := fmt.Sprintf("rules[%d]", i)
-		r.file, r.line = ref, doc.Line(key)
+		r.file, r.line, r.metricLine = ref, doc.Line(key), doc.Line(key+".metric")
 		switch {
 		case r.ID == "":
 			errs = append(errs, doc.Errorf(key+".id", "required: give the rule a short id such as accuracy-floor"))
@@ -204,11 +206,8 @@ func Parse(ref string, data []byte) (*File, error) {
 	return &File{Path: ref, SHA256: hex.EncodeToString(sum[:]), Rules: schema.Rules, Licenses: schema.Licenses}, nil
 }
 
+// checkPath reports a metric path that splitPath cannot read.
 func checkPath(p string) error {
-	for seg := range strings.SplitSeq(p, ".") {
-		if seg == "" {
-			return fmt.Errorf("metric path %q has an empty segment", p)
-		}
-	}
-	return nil
+	_, err := splitPath(p)
+	return err
 }

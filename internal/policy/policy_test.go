@@ -25,6 +25,15 @@ const metricsDoc = `{
   }
 }`
 
+// dottedDoc has group values that a plain dotted path cannot address.
+const dottedDoc = `{
+  "evaluations": {
+    "dotted": {"metrics": {}, "groups": {"site": {"groups": {
+      "a.b": {"fpr": 0.1}, "a": {"b": {"fpr": 0.9}}, "q\"x": {"fpr": 0.2}, "*": {"fpr": 0.3}, "": {"fpr": 0.4}, "back\\slash": {"fpr": 0.5}
+    }}}}
+  }
+}`
+
 func ptr(v float64) *float64 { return &v }
 
 func mustParse(t *testing.T, yaml string) File {
@@ -131,7 +140,12 @@ func TestEvaluatePathErrors(t *testing.T) {
 	tests := []struct {
 		name, metric, want string
 	}{
-		{"typo in leaf", "evaluations.*.metrics.acuracy", `evaluations.holdout.metrics has no key "acuracy"; it has accuracy, fnr, rocAuc`},
+		{"typo in leaf", "evaluations.holdout.metrics.acuracy", `evaluations.holdout.metrics has no key "acuracy"; it has accuracy, fnr, rocAuc`},
+		{"empty map", "evaluations.dotted.metrics.accuracy", `evaluations.dotted.metrics has no key "accuracy": it is empty`},
+		{"no group columns", "evaluations.nogroups.groups.race.fairness.disparateImpactRatio",
+			`evaluations.nogroups.groups has no key "race": it is empty, because the evaluation has no group columns; set groups`},
+		{"dotted key unquoted", "evaluations.dotted.groups.site.groups.a.fpr", `has no key "fpr"; it has b`},
+		{"keys listed as segments", "evaluations.dotted.groups.site.groups.x.fpr", `has no key "x"; it has "", "*", a, "a.b", back\slash, "q\"x"`},
 		{"unknown evaluation", "evaluations.test.metrics.accuracy", `evaluations has no key "test"`},
 		{"unknown root", "metrics.accuracy", `the metrics document has no key "metrics"`},
 		{"not a number", "evaluations.holdout.metrics", "resolves to a map, not a number"},
@@ -140,14 +154,131 @@ func TestEvaluatePathErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := mustParse(t, "rules:\n  - id: r\n    metric: "+tt.metric+"\n    min: 0\n    severity: block\n")
-			_, err := Evaluate([]byte(metricsDoc), []File{f})
+			doc := metricsDoc
+			if strings.Contains(tt.metric, "dotted") {
+				doc = dottedDoc
+			}
+			_, err := Evaluate([]byte(doc), []File{f})
 			if err == nil {
 				t.Fatal("Evaluate succeeded, want an error")
 			}
-			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "p.yaml:2") {
-				t.Errorf("error = %v\nwant it to contain %q and the rule's location p.yaml:2", err, tt.want)
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v\nwant it to contain %q", err, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "p.yaml:3: metric: rule r: ") {
+				t.Errorf("error = %v\nwant it located at the metric key, p.yaml:3", err)
 			}
 		})
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	tests := []struct {
+		path string
+		want []segment
+	}{
+		{"a.b", []segment{{key: "a"}, {key: "b"}}},
+		{"a.*.c", []segment{{key: "a"}, {key: "*", wildcard: true}, {key: "c"}}},
+		{`a."b.c".d`, []segment{{key: "a"}, {key: "b.c"}, {key: "d"}}},
+		{`"*"`, []segment{{key: "*"}}},
+		{`a.""`, []segment{{key: "a"}, {key: ""}}},
+		{`"q\"x".y`, []segment{{key: `q"x`}, {key: "y"}}},
+		{`"a\\b"`, []segment{{key: `a\b`}}},
+		{`a\b`, []segment{{key: `a\b`}}},
+		{"race+sex.x", []segment{{key: "race+sex"}, {key: "x"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			got, err := splitPath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(segment{})); diff != "" {
+				t.Errorf("segments mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFormatPathRoundTrip(t *testing.T) {
+	for _, keys := range [][]string{
+		{"a", "b"}, {"a.b"}, {"*"}, {""}, {`q"x`}, {`back\slash`}, {`"`, `\`, `\"`}, {"a", "*", "b.c", ""},
+	} {
+		path := formatPath(keys)
+		segments, err := splitPath(path)
+		if err != nil {
+			t.Fatalf("splitPath(formatPath(%q) = %q): %v", keys, path, err)
+		}
+		var got []string
+		for _, s := range segments {
+			if s.wildcard {
+				t.Errorf("formatPath(%q) = %q reads back with a wildcard", keys, path)
+			}
+			got = append(got, s.key)
+		}
+		if diff := cmp.Diff(keys, got); diff != "" {
+			t.Errorf("keys of %q mismatch (-want +got):\n%s", path, diff)
+		}
+	}
+}
+
+func TestQuotedSegments(t *testing.T) {
+	tests := []struct {
+		metric     string
+		wantMetric []string
+		wantValue  []float64
+	}{
+		{`evaluations.dotted.groups.site.groups."a.b".fpr`, []string{`evaluations.dotted.groups.site.groups."a.b".fpr`}, []float64{0.1}},
+		{`evaluations.dotted.groups.site.groups.a.b.fpr`, []string{`evaluations.dotted.groups.site.groups.a.b.fpr`}, []float64{0.9}},
+		{`evaluations.dotted.groups.site.groups."q\"x".fpr`, []string{`evaluations.dotted.groups.site.groups."q\"x".fpr`}, []float64{0.2}},
+		{`evaluations.dotted.groups.site.groups."*".fpr`, []string{`evaluations.dotted.groups.site.groups."*".fpr`}, []float64{0.3}},
+		{`evaluations.dotted.groups.site.groups."".fpr`, []string{`evaluations.dotted.groups.site.groups."".fpr`}, []float64{0.4}},
+		{`evaluations.dotted.groups.site.groups."back\\slash".fpr`, []string{`evaluations.dotted.groups.site.groups.back\slash.fpr`}, []float64{0.5}},
+		{`"evaluations"."dotted".groups.site.groups."a.b"."fpr"`, []string{`evaluations.dotted.groups.site.groups."a.b".fpr`}, []float64{0.1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.metric, func(t *testing.T) {
+			yaml := "rules:\n  - id: r\n    metric: '" + tt.metric + "'\n    max: 1\n    severity: block\n"
+			v, err := Evaluate([]byte(dottedDoc), []File{mustParse(t, yaml)})
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			var metrics []string
+			var values []float64
+			for _, r := range v.Results {
+				metrics = append(metrics, r.Metric)
+				values = append(values, *r.Value)
+			}
+			if diff := cmp.Diff(tt.wantMetric, metrics); diff != "" {
+				t.Errorf("metrics mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantValue, values); diff != "" {
+				t.Errorf("values mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPassMessages(t *testing.T) {
+	v, err := Evaluate([]byte(metricsDoc), []File{mustParse(t, `rules:
+  - {id: lo, metric: evaluations.holdout.metrics.accuracy, min: 0.72, severity: block}
+  - {id: hi, metric: evaluations.holdout.metrics.fnr, max: 0.31, severity: block}
+  - {id: both, metric: evaluations.holdout.metrics.fnr, min: 0.1, max: 0.5, severity: block}
+`)})
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	want := []string{
+		"evaluations.holdout.metrics.accuracy is 0.72, at or above the minimum 0.72",
+		"evaluations.holdout.metrics.fnr is 0.31, at or below the maximum 0.31",
+		"evaluations.holdout.metrics.fnr is 0.31, within [0.1, 0.5]",
+	}
+	var got []string
+	for _, r := range v.Results {
+		got = append(got, r.Message)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messages mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -171,6 +302,11 @@ func TestParseErrors(t *testing.T) {
 		{"min above max", "rules:\n  - {id: a, metric: a.b, min: 2, max: 1, severity: block}\n", "min 2 is greater than max 1"},
 		{"bad severity", "rules:\n  - {id: a, metric: a.b, min: 1, severity: error}\n", `must be "block" or "warn", got "error"`},
 		{"empty segment", "rules:\n  - {id: a, metric: a..b, min: 1, severity: warn}\n", "empty segment"},
+		{"trailing dot", "rules:\n  - {id: a, metric: a.b., min: 1, severity: warn}\n", "empty segment"},
+		{"unclosed quote", "rules:\n  - {id: a, metric: 'a.\"b.c', min: 1, severity: warn}\n", "no closing quote"},
+		{"text after quote", "rules:\n  - {id: a, metric: 'a.\"b\"c', min: 1, severity: warn}\n", `is followed by "c"`},
+		{"bad escape", "rules:\n  - {id: a, metric: 'a.\"b\\n\"', min: 1, severity: warn}\n", "backslash must be followed"},
+		{"quote inside segment", "rules:\n  - {id: a, metric: 'a.b\"c', min: 1, severity: warn}\n", "contains a double quote"},
 		{"NaN threshold", "rules:\n  - {id: a, metric: a.b, min: .nan, severity: warn}\n", "rules[0].min: must be a finite number, got NaN"},
 		{"infinite threshold", "rules:\n  - {id: a, metric: a.b, max: .inf, severity: warn}\n", "rules[0].max: must be a finite number, got +Inf"},
 		{"string threshold", "rules:\n  - {id: a, metric: a.b, min: high, severity: warn}\n", `rules[0].min: must be a number, got "high"`},

@@ -167,7 +167,7 @@ func render(in Input, level detail, summary bool) string {
 
 	if summary && strings.TrimSpace(in.CardSummary) != "" {
 		b.WriteString("\n<details><summary>Pack summary (summary.md)</summary>\n\n")
-		b.WriteString(strings.TrimSpace(in.CardSummary))
+		b.WriteString(neutralizeMentions(strings.TrimSpace(in.CardSummary)))
 		b.WriteString("\n\n</details>\n")
 	}
 	return b.String()
@@ -356,10 +356,38 @@ func short(sha string) string {
 }
 
 // escape makes text from configuration and data safe in a Markdown table
-// cell and inert as HTML.
+// cell, inert as HTML, and unable to @mention anyone.
 func escape(s string) string {
 	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ", "`", "'")
-	return r.Replace(s)
+	return neutralizeMentions(r.Replace(s))
+}
+
+// neutralizeMentions puts a zero-width space after every '@' that could
+// start a GitHub @mention of a user or team, so that text from the
+// configuration or the data posted in a comment or a job summary notifies
+// nobody. An '@' after an ASCII letter or digit, as in an e-mail address,
+// is left alone.
+//
+// NOTE: GitHub does not document its mention syntax; this follows what it
+// links: '@' at the start or after a character other than a letter or
+// digit, followed by a letter or digit.
+func neutralizeMentions(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] != '@' || i+1 == len(s) || !isASCIIAlnum(s[i+1]) {
+			continue
+		}
+		if i > 0 && isASCIIAlnum(s[i-1]) {
+			continue
+		}
+		b.WriteString("\u200b")
+	}
+	return b.String()
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // escapeCode makes text safe inside a code span in a table cell.

@@ -77,3 +77,41 @@ func TestRenderBaselineAndChanges(t *testing.T) {
 		}
 	}
 }
+
+func TestNeutralizeMentions(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"@octocat", "@\u200boctocat"},
+		{"ping @org/team now", "ping @\u200borg/team now"},
+		{"(@a)", "(@\u200ba)"},
+		{"owner t@example.com", "owner t@example.com"},
+		{"first.last@example.com", "first.last@example.com"},
+		{"@", "@"},
+		{"a @ b", "a @ b"},
+		{"@@x", "@@\u200bx"},
+	}
+	for _, tt := range tests {
+		if got := neutralizeMentions(tt.in); got != tt.want {
+			t.Errorf("neutralizeMentions(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUntrustedTextMentionsNobody(t *testing.T) {
+	v := &policy.Verdict{
+		Result: policy.OutcomeFail, Counts: policy.Counts{Failed: 1},
+		Results: []policy.Result{{RuleID: "fpr", Metric: "evaluations.x.groups.handle.groups.@octocat.fpr", Max: ptr(0.1), Value: ptr(0.5), Outcome: policy.OutcomeFail}},
+		Baseline: &policy.BaselineInfo{Source: "release v1", Status: policy.BaselineRefused, Reason: "signed by @mallory"},
+	}
+	in := Input{Model: "@org/team model", Verdict: v, Notes: []string{"cc @someone"}, Signing: "key of @signer",
+		CardSummary: "# Audit summary: @org/team model\n\nOwner: t@example.com\n"}
+	for name, text := range map[string]string{"comment": Comment("<!-- m -->", in), "summary": Summary(in)} {
+		for _, handle := range []string{"@octocat", "@mallory", "@org", "@someone", "@signer"} {
+			if strings.Contains(text, handle) {
+				t.Errorf("%s contains the live mention %q", name, handle)
+			}
+		}
+	}
+	if summary := Summary(in); !strings.Contains(summary, "Owner: t@example.com") {
+		t.Errorf("summary changed an e-mail address:\n%s", summary)
+	}
+}

@@ -5,6 +5,7 @@
 package strictyaml
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -118,14 +120,14 @@ func parse(file string, data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Msg: "the file is empty"}
 		}
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	// A second document in the same file is almost always a mistake.
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document; keep a single document"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Msg: "the file is empty"}
@@ -139,14 +141,94 @@ func parse(file string, data []byte) (*yaml.Node, error) {
 
 var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns a yaml.v3 parse error into an *Error with its line.
-func syntaxError(file string, err error) error {
+// syntaxError turns a yaml.v3 parse error into an *Error with the line of
+// the problem.
+func syntaxError(file string, data []byte, err error) error {
 	msg := err.Error()
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+		return &Error{File: file, Line: problemLine(data, line, m[2]), Msg: "invalid YAML: " + m[2]}
 	}
-	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	text := strings.TrimPrefix(msg, "yaml: ")
+	return &Error{File: file, Line: unmarkedLine(data, text), Msg: "invalid YAML: " + text}
+}
+
+// maxSearchedLines bounds the lines problemLine parses again, each time
+// from the start of the file, so that the search stays cheap.
+const maxSearchedLines = 2000
+
+// problemLine returns the line of a syntax error that yaml.v3 reported at
+// line. When the parser was inside a block, yaml.v3 gives the line where
+// that block starts (the context) instead of the offending line, so
+// "rules:" on line 1 takes the blame for a bad indentation on line 3. The
+// offending line is the first one at which the file, cut after that line,
+// fails with the same message.
+func problemLine(data []byte, line int, text string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxSearchedLines {
+		return line
+	}
+	end := 0
+	for n := range lines {
+		end += len(lines[n])
+		if n+1 < line {
+			continue
+		}
+		err := parseAll(data[:end])
+		if err == nil {
+			continue
+		}
+		if m := lineRE.FindStringSubmatch(err.Error()); m != nil && m[2] == text {
+			return n + 1
+		}
+	}
+	return line
+}
+
+// parseAll parses every document of data and returns the first error.
+func parseAll(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var node yaml.Node
+		if err := dec.Decode(&node); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+var anchorRE = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// unmarkedLine finds the line of the yaml.v3 errors whose message carries
+// none: a control character, invalid UTF-8 and an unknown anchor. It
+// returns 0 when it cannot tell.
+func unmarkedLine(data []byte, text string) int {
+	offset := -1
+	switch {
+	case text == "control characters are not allowed":
+		offset = bytes.IndexFunc(data, func(r rune) bool {
+			return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+		})
+	case strings.Contains(text, "UTF-8"):
+		for i := 0; i < len(data); {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size <= 1 {
+				offset = i
+				break
+			}
+			i += size
+		}
+	default:
+		if m := anchorRE.FindStringSubmatch(text); m != nil {
+			offset = bytes.Index(data, []byte("*"+m[1]))
+		}
+	}
+	if offset < 0 {
+		return 0
+	}
+	return bytes.Count(data[:offset], []byte("\n")) + 1
 }
 
 var unmarshalLineRE = regexp.MustCompile(`^\s*line (\d+): (.*)$`)

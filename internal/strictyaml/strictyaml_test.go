@@ -61,6 +61,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"mapping for scalar", "inner: {name: {a: b}}\n", []string{"inner.name: must be a single value, got a mapping"}},
 		{"every problem at once", "inner: {nme: a, count: x}\nouter: 1\n", []string{"inner.nme", "inner.count", "outer"}},
 		{"int overflow", "inner: {count: 99999999999999999999}\n", []string{"f.yml:1:"}},
+		{"bad indentation in a list", "list:\n  - name: a\n  count: 1\n", []string{"f.yml:3: invalid YAML: did not find expected '-' indicator"}},
+		{"dash in a mapping item", "list:\n  - name: a\n    - count: 1\n", []string{"f.yml:3: invalid YAML: did not find expected key"}},
+		{"stray line after a list", "list:\n  - name: a\n    count: 1\n\n   - name: b\n", []string{"f.yml:5: invalid YAML"}},
+		{"mapping value in a value", "list:\n  - name: a\n    count: 1: 2\n", []string{"f.yml:3: invalid YAML: mapping values are not allowed"}},
+		{"control character", "inner:\n  name: a\n  count: 1\x01\n", []string{"f.yml:3: invalid YAML: control characters are not allowed"}},
+		{"invalid UTF-8", "inner:\n  name: a\n  count: \xff\n", []string{"f.yml:3: invalid YAML:"}},
+		{"unknown anchor", "inner:\n  name: a\n  count: *nope\n", []string{"f.yml:3: invalid YAML: unknown anchor 'nope' referenced"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
