@@ -99,7 +99,7 @@ func TestNeutralizeMentions(t *testing.T) {
 func TestUntrustedTextMentionsNobody(t *testing.T) {
 	v := &policy.Verdict{
 		Result: policy.OutcomeFail, Counts: policy.Counts{Failed: 1},
-		Results: []policy.Result{{RuleID: "fpr", Metric: "evaluations.x.groups.handle.groups.@octocat.fpr", Max: ptr(0.1), Value: ptr(0.5), Outcome: policy.OutcomeFail}},
+		Results:  []policy.Result{{RuleID: "fpr", Metric: "evaluations.x.groups.handle.groups.@octocat.fpr", Max: ptr(0.1), Value: ptr(0.5), Outcome: policy.OutcomeFail}},
 		Baseline: &policy.BaselineInfo{Source: "release v1", Status: policy.BaselineRefused, Reason: "signed by @mallory"},
 	}
 	in := Input{Model: "@org/team model", Verdict: v, Notes: []string{"cc @someone"}, Signing: "key of @signer",

@@ -26,8 +26,8 @@ bin_dir="$tools_dir/bin"
 # renamed, because Rekor's and TesseraCT's commands are both called posix.
 #
 # Versions: the newest that build with go1.26.8 (GOTOOLCHAIN=local).
-# timestamp-authority v2.1.4 and later declare go 1.27; fulcio v1.8.8 and
-# rekor-tiles v2.3.0 are the module versions the repository's go.mod uses.
+# timestamp-authority v2.1.4 and later declare go 1.27; rekor-tiles v2.3.0
+# is also the version the repository's go.mod uses (test/sigstore/trustroot).
 # cosign v2.6.5 cannot write attestations to Rekor v2 (its sigstore-go
 # v1.1.4 uploads a dsse entry, which rekor-tiles v2.3.0 rejects with "invalid
 # type, must be hashedrekord"), so cosign v3.1.3 is built too, as cosign3.
