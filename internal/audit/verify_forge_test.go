@@ -6,14 +6,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +17,7 @@ import (
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
+	"github.com/auditpack/auditpack/internal/pack/packtest"
 )
 
 var (
@@ -43,40 +40,9 @@ func copyPack(t *testing.T, src string) string {
 // their digests, as a forger who cannot sign would.
 func reindex(t *testing.T, dir string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, pack.IndexName))
-	if err != nil {
+	if err := packtest.Reindex(dir); err != nil {
 		t.Fatal(err)
 	}
-	var index pack.Index
-	if err := json.Unmarshal(data, &index); err != nil {
-		t.Fatal(err)
-	}
-	index.Files = nil
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if rel == pack.IndexName {
-			return nil
-		}
-		content, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(content)
-		index.Files = append(index.Files, pack.File{Path: filepath.ToSlash(rel), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(index.Files, func(a, b pack.File) int { return strings.Compare(a.Path, b.Path) })
-	out, err := pack.MarshalIndex(&index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeForged(t, dir, pack.IndexName, out)
 }
 
 func writeForged(t *testing.T, dir, name string, data []byte) {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/auditpack/auditpack/internal/pack"
+	"github.com/auditpack/auditpack/internal/pack/packtest"
 )
 
 // forgedCopy copies the pack directory out, removes the named files,
@@ -33,40 +32,9 @@ func forgedCopy(t *testing.T, out string, remove []string, write map[string]stri
 		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), content)
 	}
 
-	data, err := os.ReadFile(filepath.Join(dir, pack.IndexName))
-	if err != nil {
+	if err := packtest.Reindex(dir); err != nil {
 		t.Fatal(err)
 	}
-	var index pack.Index
-	if err := json.Unmarshal(data, &index); err != nil {
-		t.Fatal(err)
-	}
-	index.Files = nil
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if rel == pack.IndexName {
-			return nil
-		}
-		content, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(content)
-		index.Files = append(index.Files, pack.File{Path: filepath.ToSlash(rel), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(index.Files, func(a, b pack.File) int { return strings.Compare(a.Path, b.Path) })
-	indexJSON, err := pack.MarshalIndex(&index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, pack.IndexName), string(indexJSON))
 	return dir
 }
 
