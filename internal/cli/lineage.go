@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -73,6 +74,9 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 	var opts audit.VerifyOptions
 	if err := f.signerFlags.apply(cmd, &opts, "lineage verify"); err != nil {
 		return usageError(err)
+	}
+	if info, err := os.Stat(f.dir); err != nil || !info.IsDir() {
+		return usageError(fmt.Errorf("--dir %s is not a directory: pass the directory of the configuration file the pack was built from", f.dir))
 	}
 	report, err := audit.Verify(ctx, packPath, opts)
 	switch {

@@ -119,6 +119,13 @@ func TestLineageVerifyReportsChanges(t *testing.T) {
 		t.Fatalf("lineage verify on unchanged files exited %d\n%s%s", ok.code, ok.stdout, ok.stderr)
 	}
 
+	for _, bad := range []string{filepath.Join(dir, "no-such-dir"), filepath.Join(dir, ".auditpack.yml")} {
+		r := auditpack(t, nil, "lineage", "verify", out, "--dir", bad, "--key", pub)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "--dir "+bad+" is not a directory") {
+			t.Errorf("lineage verify --dir %s exited %d, want 2 naming --dir\n%s", bad, r.code, r.stderr)
+		}
+	}
+
 	writeFile(t, filepath.Join(dir, "data", "train", "part-0.csv"), "a,b\n9,9\n")
 	if err := os.Remove(filepath.Join(dir, "data", "train", "part-1.csv")); err != nil {
 		t.Fatal(err)
