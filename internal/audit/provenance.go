@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/auditpack/auditpack/internal/attest"
+	"github.com/auditpack/auditpack/internal/lineage"
 )
 
 // BuildTypeRun is the SLSA buildType of a pack made by `auditpack run`:
@@ -92,9 +94,12 @@ func (b *build) provenanceStatement() (statement, error) {
 	if err != nil {
 		return statement{}, err
 	}
-	configName := b.opts.ConfigPath
+	// The configuration is named by its path in the repository, else by
+	// its file name, so that the statement does not depend on the
+	// directory run started in.
+	configName := lineage.RepositoryPath(b.cfg.Path)
 	if configName == "" {
-		configName = b.cfg.Path
+		configName = filepath.Base(b.cfg.Path)
 	}
 
 	external := map[string]any{"config": configName}

@@ -83,6 +83,29 @@ func relativeTo(root, abs string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
+// RepositoryPath returns path (absolute, or relative to the working
+// directory) relative to the root of the Git working tree that contains it,
+// slash-separated. It returns "" when path is not inside a working tree.
+func RepositoryPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	repo, err := git.PlainOpenWithOptions(filepath.Dir(abs), &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return ""
+	}
+	worktree, err := repo.Worktree()
+	if err != nil {
+		return ""
+	}
+	rel, err := relativeTo(worktree.Filesystem.Root(), abs)
+	if err != nil {
+		return ""
+	}
+	return rel
+}
+
 // LastCommit returns the hex name of the newest commit reachable from
 // HEAD that changed path (absolute, or relative to dir), or "" when dir is
 // not in a repository or no commit touched path.
