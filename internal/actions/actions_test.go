@@ -281,11 +281,15 @@ func TestParseEventErrors(t *testing.T) {
 		name, event, payload string
 		want                 []string
 	}{
-		{"not JSON", "pull_request", "{", []string{"parsing pull_request event"}},
+		{"not JSON", "pull_request", "{", []string{"the pull_request event payload is not valid JSON"}},
+		{"array", "pull_request", "[]", []string{"the event payload is not a JSON object"}},
+		{"string", "push", `"push"`, []string{"the event payload is not a JSON object"}},
+		{"empty file", "push", "", []string{"the event payload is not a JSON object"}},
 		{"no pull_request", "pull_request", `{"action":"opened"}`, []string{"pull_request is missing"}},
 		{"empty pull_request", "pull_request", `{"pull_request":{}}`, []string{"pull_request.number is missing", "pull_request.base.sha is missing", "pull_request.head.sha is missing"}},
 		{"release without id", "release", `{"release":{"tag_name":"v1"}}`, []string{"release.id is missing", "release.upload_url is missing"}},
-		{"wrong type", "release", `{"release":{"id":"seven"}}`, []string{"parsing release event"}},
+		{"wrong type", "release", `{"release":{"id":"seven"}}`, []string{"release.id is a JSON string, where a number is expected"}},
+		{"object for string", "pull_request", `{"pull_request":{"number":1,"base":{"sha":{}}}}`, []string{"pull_request.base.sha is a JSON object, where a string is expected"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,6 +298,9 @@ func TestParseEventErrors(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("error %v does not contain %q", err, want)
 				}
+			}
+			if err != nil && strings.Contains(err.Error(), "Go ") {
+				t.Errorf("error %v names a Go type", err)
 			}
 		})
 	}
@@ -317,6 +324,15 @@ func TestEnvEvent(t *testing.T) {
 	_, err = NewEnv(fakeEnv{"GITHUB_EVENT_NAME": "release", "GITHUB_EVENT_PATH": path + ".missing"}.get).Event()
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: error %v, want ErrNotExist", err)
+	}
+
+	array := filepath.Join(t.TempDir(), "array.json")
+	if err := os.WriteFile(array, []byte("[]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewEnv(fakeEnv{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": array}.get).Event()
+	if want := "GITHUB_EVENT_PATH " + array + ": the event payload is not a JSON object"; err == nil || err.Error() != want {
+		t.Errorf("array payload: error %v, want %q", err, want)
 	}
 	_, err = NewEnv(fakeEnv{}.get).Event()
 	if err == nil || !strings.Contains(err.Error(), "GITHUB_EVENT_NAME and GITHUB_EVENT_PATH") {

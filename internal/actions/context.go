@@ -34,7 +34,9 @@ type Context struct {
 	RunNumber  int64
 	Workflow   string
 	// WorkflowRef is "owner/repo/.github/workflows/file.yml@ref", the
-	// identity that keyless signing certifies.
+	// workflow the run started. For a job in a reusable workflow it is the
+	// caller, while the Fulcio certificate of keyless signing names the
+	// reusable workflow (the token's job_workflow_ref claim).
 	WorkflowRef       string
 	WorkflowSHA       string
 	Job               string

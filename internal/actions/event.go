@@ -1,11 +1,13 @@
 package actions
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 )
 
@@ -60,7 +62,8 @@ type Release struct {
 }
 
 // Event reads the event named by GITHUB_EVENT_NAME from the payload file at
-// GITHUB_EVENT_PATH.
+// GITHUB_EVENT_PATH. Errors about the file start with "GITHUB_EVENT_PATH
+// FILE:".
 func (e *Env) Event() (*Event, error) {
 	name := e.Get(VarGitHubEventName)
 	path := e.Get(VarGitHubEventPath)
@@ -69,19 +72,19 @@ func (e *Env) Event() (*Event, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading event payload: %w", err)
+		return nil, fmt.Errorf("%s %s: reading the event payload: %w", VarGitHubEventPath, path, err)
 	}
 	defer f.Close()
 	payload, err := io.ReadAll(io.LimitReader(f, maxEventSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading event payload %q: %w", path, err)
+		return nil, fmt.Errorf("%s %s: reading the event payload: %w", VarGitHubEventPath, path, err)
 	}
 	if len(payload) > maxEventSize {
-		return nil, fmt.Errorf("event payload %q exceeds %d bytes", path, maxEventSize)
+		return nil, fmt.Errorf("%s %s: the event payload exceeds %d bytes", VarGitHubEventPath, path, maxEventSize)
 	}
 	event, err := ParseEvent(name, payload)
 	if err != nil {
-		return nil, fmt.Errorf("event payload %q: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", VarGitHubEventPath, path, err)
 	}
 	return event, nil
 }
@@ -125,7 +128,7 @@ type repoJSON struct {
 func ParseEvent(name string, data []byte) (*Event, error) {
 	var p payload
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("parsing %s event: %w", name, err)
+		return nil, payloadError(name, data, err)
 	}
 	event := &Event{Name: name, Action: p.Action}
 	if p.Repository != nil {
@@ -147,6 +150,43 @@ func ParseEvent(name string, data []byte) (*Event, error) {
 		event.Release = rel
 	}
 	return event, nil
+}
+
+// payloadError describes a payload that json.Unmarshal rejected by its JSON
+// paths and JSON types, not the Go types it was decoded into.
+func payloadError(name string, data []byte, err error) error {
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("the event payload is not a JSON object")
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return fmt.Errorf("the %s event payload is invalid: %s is a JSON %s, where %s is expected", name, typeErr.Field, typeErr.Value, jsonKind(typeErr.Type))
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Errorf("the %s event payload is not valid JSON: %v (at byte %d)", name, syntaxErr, syntaxErr.Offset)
+	}
+	return fmt.Errorf("the %s event payload is not valid JSON: %w", name, err)
+}
+
+// jsonKind names the JSON type that decodes into t, with an article.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 func parsePullRequest(p *payload) (*PullRequest, error) {

@@ -77,6 +77,9 @@ func verifyKeyless(entity verify.SignedEntity, opts VerifyOptions) (*Verified, e
 	}
 	result, err := verifier.Verify(entity, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
 	if err != nil {
+		if noTimestampAuthority(entity, opts, err) {
+			return nil, failure(nil, timestampAuthorityMessage(opts), ErrTimestamp)
+		}
 		return nil, classify(err, leaf, opts)
 	}
 	if result.Signature == nil || result.Signature.Certificate == nil {
@@ -130,6 +133,31 @@ func classify(err error, leaf *x509.Certificate, opts VerifyOptions) error {
 		return failure(err, "signature", ErrSignature)
 	}
 	return failure(err, "sigstore-go rejected the bundle", ErrVerification)
+}
+
+// noTimestampAuthority reports whether err is the failure to verify the
+// entity's RFC 3161 timestamps against a trusted root that lists no
+// timestamp authority. sigstore-go v1.3.0 reports that case as "unable to
+// verify signed timestamps: %!w(<nil>)", because it wraps the empty join of
+// the per-authority errors.
+func noTimestampAuthority(entity verify.SignedEntity, opts VerifyOptions, err error) bool {
+	if len(opts.TrustedMaterial.TimestampingAuthorities()) > 0 || !strings.HasPrefix(err.Error(), "failed to verify timestamps") {
+		return false
+	}
+	timestamps, tsErr := entity.Timestamps()
+	return tsErr == nil && len(timestamps) > 0
+}
+
+// timestampAuthorityMessage explains a bundle whose timestamps cannot be
+// verified because the trusted root lists no timestamp authority.
+func timestampAuthorityMessage(opts VerifyOptions) string {
+	msg := "the trusted root lists no timestamp authority, so the bundle's signed timestamps cannot be verified: use a trusted root that includes the TSA that timestamped the bundle"
+	if opts.TimestampThreshold > 0 {
+		// Without the requirement, a Rekor v1 entry's integrated time can
+		// still establish the signing time.
+		msg += ", or a timestamp threshold of 0 (verify --timestamp-threshold 0) when the bundle's log entries record the signing time"
+	}
+	return msg
 }
 
 // chainsAtSomeTime reports whether leaf chains to a trusted certificate

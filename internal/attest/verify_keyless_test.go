@@ -31,6 +31,11 @@ type otherCA struct {
 
 func (o otherCA) FulcioCertificateAuthorities() []root.CertificateAuthority { return o.authorities }
 
+// noTSA is trusted material without timestamp authorities.
+type noTSA struct{ root.TrustedMaterial }
+
+func (noTSA) TimestampingAuthorities() []root.TimestampingAuthority { return nil }
+
 // withoutLogEntries drops the transparency log entries of an entity.
 type withoutLogEntries struct{ verify.SignedEntity }
 
@@ -182,6 +187,72 @@ func TestVerifyKeylessRejections(t *testing.T) {
 			}
 			if got := Cause(err); got != tt.cause {
 				t.Errorf("Cause = %q, want %q (error: %v)", got, tt.cause, err)
+			}
+		})
+	}
+}
+
+func TestVerifyKeylessTrustedRootWithoutTSA(t *testing.T) {
+	sum := sha256.Sum256([]byte("model"))
+	statement := keylessStatement(t, hex.EncodeToString(sum[:]))
+	virtual, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorV1, err := virtual.Attest(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorV2, err := virtual.AttestHashedRekordV2(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := rekorV2.Timestamps(); err != nil || len(ts) == 0 {
+		t.Fatalf("the Rekor v2 test entity has no RFC 3161 timestamp (%v)", err)
+	}
+
+	tests := []struct {
+		name      string
+		entity    verify.SignedEntity
+		threshold int
+		// wantErr false means the bundle verifies. wantThresholdHint is
+		// whether the message suggests a timestamp threshold of 0.
+		wantErr           bool
+		wantThresholdHint bool
+	}{
+		{name: "rekor v2, no other signing time", entity: rekorV2, wantErr: true},
+		{name: "rekor v2 with timestamp threshold", entity: rekorV2, threshold: 1, wantErr: true, wantThresholdHint: true},
+		{name: "rekor v1 with timestamp threshold", entity: rekorV1, threshold: 1, wantErr: true, wantThresholdHint: true},
+		{name: "rekor v1 integrated time suffices", entity: rekorV1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := VerifyOptions{
+				TrustedMaterial:          noTSA{virtual},
+				Identity:                 Identity{SubjectAlternativeName: testIdentity, Issuer: testIssuer},
+				TransparencyLogThreshold: 1,
+				TimestampThreshold:       tt.threshold,
+				WithoutSCT:               true,
+			}
+			_, err := verifyKeyless(tt.entity, opts)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("verifyKeyless: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTimestamp) {
+				t.Fatalf("error = %v, want ErrTimestamp", err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "the trusted root lists no timestamp authority, so the bundle's signed timestamps cannot be verified") {
+				t.Errorf("error = %q, want the missing timestamp authority named", msg)
+			}
+			if strings.Contains(msg, "%!") {
+				t.Errorf("error = %q contains a formatting artifact", msg)
+			}
+			if got := strings.Contains(msg, "--timestamp-threshold 0"); got != tt.wantThresholdHint {
+				t.Errorf("error = %q; suggests --timestamp-threshold 0: %v, want %v", msg, got, tt.wantThresholdHint)
 			}
 		})
 	}

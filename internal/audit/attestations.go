@@ -42,8 +42,10 @@ type statement struct {
 	signer func(attest.Signer) attest.Signer
 }
 
-// statements returns every statement the pack carries, in a fixed order.
-func (b *build) statements() ([]statement, error) {
+// otherStatements returns every statement of the pack but the evaluation
+// statement, in a fixed order. They are signed first, because the
+// evaluation statement records the digest of each one's payload.
+func (b *build) otherStatements() ([]statement, error) {
 	aibom, err := b.aibomStatement()
 	if err != nil {
 		return nil, err
@@ -56,8 +58,30 @@ func (b *build) statements() ([]statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	others := append([]statement{aibom, b.testResultStatement(), provenance}, modelSigning...)
-	return append([]statement{b.evaluationStatement(others)}, others...), nil
+	return append([]statement{aibom, b.testResultStatement(), provenance}, modelSigning...), nil
+}
+
+// signAll signs the other statements, then the evaluation statement that
+// names them with their payload digests, adds every file to b.files and
+// returns the paths written, the evaluation statement's first.
+func (b *build) signAll(ctx context.Context, signer attest.Signer, subjects []attest.Subject) ([]string, error) {
+	others, err := b.otherStatements()
+	if err != nil {
+		return nil, err
+	}
+	signed, err := signStatements(ctx, signer, subjects, others, b.files)
+	if err != nil {
+		return nil, err
+	}
+	evaluation, err := signStatements(ctx, signer, subjects, []statement{b.evaluationStatement(others, signed)}, b.files)
+	if err != nil {
+		return nil, err
+	}
+	paths := []string{evaluation[0].path}
+	for _, s := range signed {
+		paths = append(paths, s.path)
+	}
+	return paths, nil
 }
 
 // attestationPath returns the pack path of statement name: a Sigstore
@@ -82,11 +106,20 @@ func subjects(cfg *config.Config, lin *lineage.Lineage) []attest.Subject {
 	return out
 }
 
+// signedStatement is a statement as written to the pack.
+type signedStatement struct {
+	// path is the file under attestations/.
+	path string
+	// payloadSHA256 is the hex SHA-256 of the statement bytes: the DSSE
+	// payload of a bundle, or the whole file of an unsigned statement.
+	payloadSHA256 string
+}
+
 // signStatements serializes each statement once, signs it when signer is
-// not nil (else writes it unsigned), adds it to files and returns the
-// paths written.
-func signStatements(ctx context.Context, signer attest.Signer, subjects []attest.Subject, statements []statement, files map[string][]byte) ([]string, error) {
-	var paths []string
+// not nil (else writes it unsigned), adds it to files and returns what was
+// written, in the order of statements.
+func signStatements(ctx context.Context, signer attest.Signer, subjects []attest.Subject, statements []statement, files map[string][]byte) ([]signedStatement, error) {
+	var written []signedStatement
 	for _, st := range statements {
 		stSubjects, stSigner := subjects, signer
 		if st.subjects != nil {
@@ -99,25 +132,24 @@ func signStatements(ctx context.Context, signer attest.Signer, subjects []attest
 		if err != nil {
 			return nil, fmt.Errorf("building the %s statement: %w", st.name, err)
 		}
+		sum := sha256.Sum256(raw)
+		out := signedStatement{path: attestationPath(st.name, signer != nil), payloadSHA256: hex.EncodeToString(sum[:])}
 		if signer == nil {
 			var buf bytes.Buffer
 			if err := attest.WriteUnsigned(&buf, raw); err != nil {
 				return nil, err
 			}
-			path := attestationPath(st.name, false)
-			files[path] = buf.Bytes()
-			paths = append(paths, path)
-			continue
+			files[out.path] = buf.Bytes()
+		} else {
+			bundle, err := attest.Sign(ctx, raw, stSigner)
+			if err != nil {
+				return nil, fmt.Errorf("signing the %s statement: %w", st.name, err)
+			}
+			files[out.path] = bundle
 		}
-		bundle, err := attest.Sign(ctx, raw, stSigner)
-		if err != nil {
-			return nil, fmt.Errorf("signing the %s statement: %w", st.name, err)
-		}
-		path := attestationPath(st.name, true)
-		files[path] = bundle
-		paths = append(paths, path)
+		written = append(written, out)
 	}
-	return paths, nil
+	return written, nil
 }
 
 // EvaluationPredicate is the predicate of the evaluation statement. It
@@ -135,15 +167,20 @@ type EvaluationPredicate struct {
 	Lineage   json.RawMessage `json:"lineage"`
 	PackFiles []PackFile      `json:"packFiles"`
 	// Attestations names every other file of attestations/ that was made
-	// with this statement, with its statement's predicate type.
+	// with this statement, with its statement's predicate type and payload
+	// digest.
 	Attestations []AttestationFile `json:"attestations"`
 }
 
-// AttestationFile is one attestation file of the pack, other than the
-// evaluation statement's own, and the predicate type of its statement.
+// AttestationFile is one attestation file of the pack other than the
+// evaluation statement's own. PayloadSHA256 is the SHA-256 of the
+// statement bytes, which are the DSSE payload that the file's own
+// signature covers. The digest binds the file to this evaluation
+// statement, so that a statement signed in another run cannot replace it.
 type AttestationFile struct {
 	Path          string `json:"path"`
 	PredicateType string `json:"predicateType"`
+	PayloadSHA256 string `json:"payloadSha256"`
 }
 
 // Tool names the program that made a pack.
@@ -159,9 +196,11 @@ type PackFile struct {
 }
 
 // evaluationStatement carries metrics, verdict and lineage, the digest of
-// every pack document, so that the signature covers the whole pack, and
-// the file name and predicate type of each other statement.
-func (b *build) evaluationStatement(others []statement) statement {
+// every pack document, and the file name, predicate type and payload
+// digest of each other statement, so that its signature covers the whole
+// pack. others and written are the other statements and what
+// signStatements wrote for them, in the same order.
+func (b *build) evaluationStatement(others []statement, written []signedStatement) statement {
 	m := b.cfg.Model
 	pred := EvaluationPredicate{
 		Model:     modelcard.Model{Name: m.Name, Version: m.Version, Description: m.Description, License: m.License},
@@ -172,15 +211,17 @@ func (b *build) evaluationStatement(others []statement) statement {
 		Lineage:   b.files[FileLineage],
 	}
 	for _, name := range sortedKeys(b.files) {
+		if inAttestations(name) {
+			continue
+		}
 		sum := sha256.Sum256(b.files[name])
 		pred.PackFiles = append(pred.PackFiles, PackFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
 	}
-	// The signer is nil exactly when the signing mode is none (newSigner),
-	// so the extension is the one signStatements gives the file.
-	signed := b.opts.Sign != SignNone
 	pred.Attestations = []AttestationFile{}
-	for _, st := range others {
-		pred.Attestations = append(pred.Attestations, AttestationFile{Path: attestationPath(st.name, signed), PredicateType: st.predicateType})
+	for i, st := range others {
+		pred.Attestations = append(pred.Attestations, AttestationFile{
+			Path: written[i].path, PredicateType: st.predicateType, PayloadSHA256: written[i].payloadSHA256,
+		})
 	}
 	slices.SortFunc(pred.Attestations, func(a, b AttestationFile) int { return strings.Compare(a.Path, b.Path) })
 	return statement{name: "evaluation", predicateType: attest.PredicateEvaluation, predicate: pred}

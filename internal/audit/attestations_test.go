@@ -2,12 +2,15 @@ package audit
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +98,10 @@ func TestEvaluationPredicateMatchesSchema(t *testing.T) {
 		}},
 		{name: "local createdAt", change: func(p map[string]any) { p["createdAt"] = "2023-11-14T22:13:20+01:00" }},
 		{name: "unknown verdict", change: func(p map[string]any) { p["verdict"].(map[string]any)["result"] = "maybe" }},
+		{name: "no attestations", change: func(p map[string]any) { delete(p, "attestations") }},
+		{name: "attestation without payload digest", change: func(p map[string]any) {
+			delete(p["attestations"].([]any)[0].(map[string]any), "payloadSha256")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +123,107 @@ func TestEvaluationPredicateMatchesSchema(t *testing.T) {
 				t.Error("the changed predicate matches the schema")
 			}
 		})
+	}
+}
+
+func TestEvaluationPredicateSignsAttestationPayloads(t *testing.T) {
+	dir := signedDemoPack(t, nil)
+	_, predicate := verifiedPredicate(t, dir, "evaluation")
+	var pred EvaluationPredicate
+	if err := json.Unmarshal(predicate, &pred); err != nil {
+		t.Fatal(err)
+	}
+	key, err := attest.LoadPublicKey(filepath.Join("..", "..", "testdata", "demo", "keys", "cosign.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var paths []string
+	for _, f := range pred.Attestations {
+		paths = append(paths, f.Path)
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := attest.Verify(t.Context(), data, attest.VerifyOptions{PublicKey: key})
+		if err != nil {
+			t.Fatalf("verifying %s: %v", f.Path, err)
+		}
+		sum := sha256.Sum256(v.Raw)
+		if got := hex.EncodeToString(sum[:]); f.PayloadSHA256 != got {
+			t.Errorf("%s: payloadSha256 = %s, want the SHA-256 of its payload %s", f.Path, f.PayloadSHA256, got)
+		}
+	}
+	want := []string{"attestations/aibom.sigstore.json", "attestations/model-signing.sigstore.json", "attestations/policy.sigstore.json", "attestations/provenance.sigstore.json"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("attestations = %v, want %v", paths, want)
+	}
+	for _, f := range pred.PackFiles {
+		if strings.HasPrefix(f.Path, DirAttestations+"/") {
+			t.Errorf("packFiles lists the attestation %s", f.Path)
+		}
+	}
+}
+
+// The payload digest covers the statement bytes only, not the signature,
+// key or certificate around them, so a keyless bundle, whose certificate
+// and log entry differ on every run, is bound the same way. An unsigned
+// pack shows it: its statements are the same bytes a signer would sign.
+func TestPayloadDigestsDoNotDependOnTheSigner(t *testing.T) {
+	signed := signedDemoPack(t, nil)
+	_, predicate := verifiedPredicate(t, signed, "evaluation")
+	var signedPred EvaluationPredicate
+	if err := json.Unmarshal(predicate, &signedPred); err != nil {
+		t.Fatal(err)
+	}
+
+	unsigned := filepath.Join(t.TempDir(), "pack")
+	_, err := Run(t.Context(), RunOptions{
+		ConfigPath:      filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"),
+		OutDir:          unsigned,
+		Sign:            SignNone,
+		SourceDateEpoch: "1700000000",
+		ToolVersion:     "test",
+		Builtins:        policies.FS,
+		Now:             func() time.Time { return time.Unix(1700000000, 0) },
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(unsigned, DirAttestations, "evaluation"+attest.UnsignedExtension))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.ParseStatement(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unsignedPred EvaluationPredicate
+	if err := json.Unmarshal(st.Predicate, &unsignedPred); err != nil {
+		t.Fatal(err)
+	}
+
+	digests := map[string]string{}
+	for _, f := range unsignedPred.Attestations {
+		statement, err := os.ReadFile(filepath.Join(unsigned, filepath.FromSlash(f.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(statement)
+		if got := hex.EncodeToString(sum[:]); got != f.PayloadSHA256 {
+			t.Errorf("%s: payloadSha256 = %s, the file's SHA-256 is %s", f.Path, f.PayloadSHA256, got)
+		}
+		digests[strings.TrimSuffix(f.Path, attest.UnsignedExtension)] = f.PayloadSHA256
+	}
+	for _, f := range signedPred.Attestations {
+		name := strings.TrimSuffix(f.Path, attest.BundleExtension)
+		if name == DirAttestations+"/provenance" {
+			continue // records the signing mode
+		}
+		if digests[name] != f.PayloadSHA256 {
+			t.Errorf("%s: payloadSha256 %s signed, %s unsigned; want the same statement", name, f.PayloadSHA256, digests[name])
+		}
 	}
 }
 

@@ -145,9 +145,10 @@ func missing(source, reason string) *Baseline {
 	return &Baseline{Info: policy.BaselineInfo{Source: source, Status: policy.BaselineMissing, Reason: reason}}
 }
 
-// verifyBaseline checks the pack's signature, by the keyless signer the
-// settings name or else with key, and reads its metrics. An unverifiable
-// pack is refused unless settings allow it. The error is a trusted root
+// verifyBaseline reads the pack, checks its signature, by the keyless
+// signer the settings name or else with key, and keeps its metrics. A file
+// that is not a pack is refused whatever the settings. A pack that does not
+// verify is refused unless settings allow it. The error is a trusted root
 // that cannot be loaded.
 func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicKey, settings *config.Baseline, trustedRootPath string) (*Baseline, error) {
 	b := &Baseline{Info: policy.BaselineInfo{Source: source}}
@@ -157,6 +158,20 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 		return b, nil
 	}
 	b.Info.SHA256 = digest
+
+	// Read the pack first, so that a file that is no pack is reported as
+	// such rather than as a failed signature. Only the metrics are kept
+	// from it while Verify reads the pack again.
+	p, err := pack.Open(ctx, path)
+	switch {
+	case errors.Is(err, pack.ErrInvalidPack):
+		b.Info.Status, b.Info.Reason = policy.BaselineRefused, "it is not an audit pack: "+err.Error()
+		return b, nil
+	case err != nil:
+		b.Info.Status, b.Info.Reason = policy.BaselineMissing, "reading the baseline pack: "+err.Error()
+		return b, nil
+	}
+	metrics, metricsErr := p.ReadFile(FileMetrics)
 
 	// Verify the signature before trusting a number.
 	var opts VerifyOptions
@@ -182,38 +197,32 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 		id, _ := attest.KeyID(key)
 		signer = "key " + id
 	default:
-		problem = "no key to verify it with: set baseline.public_key, or baseline.identity and baseline.issuer for a keyless signer, or sign runs with a key"
+		problem = "there is no key to verify it with: set baseline.public_key, or baseline.identity and baseline.issuer for a keyless signer, or sign runs with a key"
 	}
 	if problem == "" {
 		report, err := Verify(ctx, path, opts)
 		switch {
 		case errors.Is(err, ErrVerification):
-			problem = "its signature did not verify: " + firstFailure(report)
+			problem = "it did not verify: " + firstFailure(report)
 		case err != nil:
 			problem = "it could not be verified: " + err.Error()
 		default:
 			b.Info.Signer = signer
 		}
 	}
-	if problem != "" {
-		if !settings.AllowUnverified {
-			b.Info.Status, b.Info.Reason = policy.BaselineRefused, "refused because "+problem
-			return b, nil
-		}
-		b.Info.Status, b.Info.Reason = policy.BaselineUnverified, "used unverified (baseline.allow_unverified is true) although "+problem
-	} else {
+	switch {
+	case problem == "":
 		b.Info.Status = policy.BaselineVerified
-	}
-
-	// Read the numbers.
-	p, err := pack.Open(ctx, path)
-	if err != nil {
-		b.Info.Status, b.Info.Reason = policy.BaselineMissing, "reading the baseline pack: "+err.Error()
+	case settings.AllowUnverified:
+		b.Info.Status, b.Info.Reason = policy.BaselineUnverified, "baseline.allow_unverified is true, so it is used although "+problem
+	default:
+		b.Info.Status, b.Info.Reason = policy.BaselineRefused, problem
 		return b, nil
 	}
-	metrics, err := p.ReadFile(FileMetrics)
-	if err != nil {
-		b.Info.Status, b.Info.Reason = policy.BaselineMissing, "the baseline pack has no readable metrics.json: "+err.Error()
+
+	// Keep the numbers.
+	if metricsErr != nil {
+		b.Info.Status, b.Info.Reason = policy.BaselineMissing, "the baseline pack has no readable metrics.json: "+metricsErr.Error()
 		return b, nil
 	}
 	b.Metrics = metrics

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +50,10 @@ func TestResolveBaselineFromPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	notPack := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(notPack, []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name        string
@@ -60,8 +65,12 @@ func TestResolveBaselineFromPath(t *testing.T) {
 		wantMetrics bool
 	}{
 		{name: "signed by the key", source: "path:" + archive, key: demoKey, wantStatus: policy.BaselineVerified, wantMetrics: true},
-		{name: "other key refused", source: "path:" + archive, key: &other.PublicKey, wantStatus: policy.BaselineRefused, wantReason: "signature did not verify"},
-		{name: "other key allowed", source: "path:" + archive, key: &other.PublicKey, allow: true, wantStatus: policy.BaselineUnverified, wantMetrics: true},
+		{name: "other key refused", source: "path:" + archive, key: &other.PublicKey, wantStatus: policy.BaselineRefused, wantReason: "it did not verify: "},
+		{name: "other key allowed", source: "path:" + archive, key: &other.PublicKey, allow: true, wantStatus: policy.BaselineUnverified,
+			wantReason: "baseline.allow_unverified is true, so it is used although it did not verify", wantMetrics: true},
+		{name: "not a pack refused", source: "path:" + notPack, key: demoKey, wantStatus: policy.BaselineRefused, wantReason: "it is not an audit pack: "},
+		{name: "not a pack refused when allowed", source: "path:" + notPack, key: demoKey, allow: true, wantStatus: policy.BaselineRefused, wantReason: "it is not an audit pack: "},
+		{name: "not a pack without key", source: "path:" + notPack, wantStatus: policy.BaselineRefused, wantReason: "it is not an audit pack: "},
 		{name: "no key refused", source: "path:" + archive, wantStatus: policy.BaselineRefused, wantReason: "no key to verify it with"},
 		{name: "missing file", source: "path:" + archive + ".gone", key: demoKey, wantStatus: policy.BaselineMissing, wantReason: "no pack at"},
 		{name: "release outside GitHub", source: "latest-release", key: demoKey, wantStatus: policy.BaselineMissing, wantReason: "no GitHub API"},
@@ -89,6 +98,12 @@ func TestResolveBaselineFromPath(t *testing.T) {
 			}
 			if !strings.Contains(b.Info.Reason, tt.wantReason) {
 				t.Errorf("reason = %q, want it to contain %q", b.Info.Reason, tt.wantReason)
+			}
+			if strings.Contains(b.Info.Reason, "refused") {
+				t.Errorf("reason = %q repeats the status", b.Info.Reason)
+			}
+			if strings.Contains(b.Info.Reason, "not an audit pack") && strings.Contains(b.Info.Reason, "signature") {
+				t.Errorf("reason = %q blames a signature that was never checked", b.Info.Reason)
 			}
 			if got := b.metrics() != nil; got != tt.wantMetrics {
 				t.Errorf("metrics present = %v, want %v", got, tt.wantMetrics)

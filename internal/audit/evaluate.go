@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -14,10 +15,15 @@ import (
 func evaluate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	evaluations := map[string]metrics.Report{}
 	specs := map[string]metrics.Spec{}
-	for _, e := range cfg.Evaluations {
+	for i, e := range cfg.Evaluations {
 		spec := specOf(cfg, e)
 		log.InfoContext(ctx, "evaluating", "evaluation", e.Name, "task", e.Task, "input", spec.DisplayPath)
 		report, err := metrics.Run(ctx, spec)
+		var refErr *metrics.ReferenceGroupError
+		if errors.As(err, &refErr) {
+			// Point at the configuration key to change.
+			return nil, cfg.Errorf(fmt.Sprintf("evaluations[%d].fairness.reference_groups.%s", i, refErr.Column), "%v", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("evaluation %s: %w", e.Name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,7 +73,7 @@ func checkModelSignature(p *pack.Pack, name string, verifyManifest func([]byte) 
 	}
 	entry := a.lineage.Artifacts[i]
 	expected := modelsign.Manifest{Predicate: modelsign.Predicate{Resources: resources(entry)}}
-	if err := modelsign.Compare(signed, expected); err != nil {
+	if err := compareModel(signed, expected, entry.Path); err != nil {
 		report.add("model signing", fmt.Errorf("%s: the signed model %s differs from artifact %s of the signed lineage: %w", name, signed.ModelName, entry.Path, err), "")
 		return
 	}
@@ -83,6 +84,51 @@ func checkModelSignature(p *pack.Pack, name string, verifyManifest func([]byte) 
 		}
 	}
 	report.add("model signing", nil, detail)
+}
+
+// compareModel compares a signed model manifest with the manifest of the
+// model at path (modelsign.Compare), naming the resource of a single-file
+// model, which the format calls ".", by path.
+func compareModel(signed, local modelsign.Manifest, path string) error {
+	rename := func(m modelsign.Manifest) modelsign.Manifest {
+		m.Resources = slices.Clone(m.Resources)
+		for i := range m.Resources {
+			if m.Resources[i].Name == "." {
+				m.Resources[i].Name = path
+			}
+		}
+		return m
+	}
+	return modelsign.Compare(rename(signed), rename(local))
+}
+
+// checkModelArtifacts compares the model signature of a verified bundle
+// with each --artifact, file by file: the statement's subject is a digest
+// over the model's files, which no artifact digest can match directly.
+func checkModelArtifacts(bundlePath string, v *attest.Verified, artifacts []attest.Artifact, entries []lineage.Entry, report *Report) {
+	signed, err := modelsign.ParseStatement(v.Raw)
+	if err != nil {
+		report.add("model signing", fmt.Errorf("%s: %w", bundlePath, err), "")
+		return
+	}
+	signedFile := len(signed.Resources) == 1 && signed.Resources[0].Name == "."
+	for i, art := range artifacts {
+		if localFile := entries[i].Type == lineage.TypeFile; localFile != signedFile {
+			kind := map[bool]string{true: "a single file", false: "a directory"}
+			report.add("subjects", &reworded{msg: fmt.Sprintf("%s: --artifact %s is %s, but the signed model %s is %s",
+				bundlePath, art.Name, kind[localFile], signed.ModelName, kind[signedFile]), cause: attest.ErrSubjectMismatch}, "")
+			continue
+		}
+		local, err := modelsign.FromEntry(art.Name, entries[i])
+		if err == nil {
+			err = compareModel(signed, local, art.Name)
+		}
+		if err != nil {
+			report.add("subjects", &reworded{msg: fmt.Sprintf("%s: --artifact %s is not the signed model %s: %v", bundlePath, art.Name, signed.ModelName, err), cause: attest.ErrSubjectMismatch}, "")
+			continue
+		}
+		report.add("subjects", nil, fmt.Sprintf("--artifact %s matches the signed model %s: the same %d file(s) and digests", art.Name, signed.ModelName, len(signed.Resources)))
+	}
 }
 
 // modelSigningArtifact returns the index of the lineage artifact that the

@@ -56,6 +56,10 @@ type RunOptions struct {
 	OutDir string
 	// Sign is the signing mode; SignKey needs KeyPath.
 	Sign SignMode
+	// UnsignedReason explains in the summary of a pack made with SignNone
+	// why it is unsigned, such as "no key and no OIDC token were
+	// available". Empty means that --sign none was chosen.
+	UnsignedReason string
 	// KeyPath is an ECDSA P-256 private key in PEM, plain or in cosign's
 	// encrypted format.
 	KeyPath string
@@ -221,11 +225,7 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	}
 
 	state := &build{cfg: cfg, opts: opts, lin: lin, verdict: verdict, files: files, created: created}
-	statements, err := state.statements()
-	if err != nil {
-		return nil, err
-	}
-	bundles, err := signStatements(ctx, signer, subjects(cfg, lin), statements, files)
+	bundles, err := state.signAll(ctx, signer, subjects(cfg, lin))
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,11 @@ func checkOutsideOutput(configPath, outDir string) error {
 func newSigner(ctx context.Context, opts RunOptions) (attest.Signer, string, error) {
 	switch opts.Sign {
 	case SignNone:
-		return nil, "unsigned (made with --sign none); the statements cannot be verified", nil
+		reason := opts.UnsignedReason
+		if reason == "" {
+			reason = "made with --sign none"
+		}
+		return nil, "unsigned (" + reason + "); the statements cannot be verified", nil
 	case SignKeyless:
 		signer, err := newKeylessSigner(ctx, opts)
 		if err != nil {

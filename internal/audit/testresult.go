@@ -50,9 +50,11 @@ func (b *build) testResultStatement() statement {
 			pred.FailedTests = append(pred.FailedTests, name)
 		case policy.OutcomeWarn:
 			pred.WarnedTests = append(pred.WarnedTests, name)
-		default:
+		case policy.OutcomePass:
 			pred.PassedTests = append(pred.PassedTests, name)
 		}
+		// A rule that applied to no evaluation, or had no baseline value
+		// to compare with, was not tested, so it is in none of the lists.
 	}
 	if bc := b.opts.Build; bc != nil && bc.Repository != "" && bc.RunID != "" {
 		server := firstNonEmpty(bc.ServerURL, "https://github.com")

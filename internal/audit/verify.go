@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
@@ -10,14 +11,20 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/lineage"
+	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
 	"github.com/auditpack/auditpack/internal/policy"
 )
@@ -52,6 +59,10 @@ type VerifyOptions struct {
 	Policies []policy.File
 	// Artifacts are local files (paths) that must each match a subject.
 	Artifacts []string
+	// RequirePass fails the verification unless the policy verdict that
+	// the verified evaluation statement carries is pass. Without it, the
+	// verdict is reported (Report.Verdict) but does not fail verification.
+	RequirePass bool
 }
 
 // attestOptions returns the bundle-level options.
@@ -70,7 +81,16 @@ func (o VerifyOptions) validate() error {
 	if o.PublicKey == nil && o.TrustedMaterial == nil {
 		return errors.New("nothing to verify with: pass --key with the PEM public key that signed the pack, or the expected signer (--certificate-identity and --certificate-oidc-issuer) for a keyless pack")
 	}
+	if o.TransparencyLogThreshold < 0 || o.TimestampThreshold < 0 {
+		return fmt.Errorf("the transparency log threshold (%d) and the timestamp threshold (%d) must not be negative", o.TransparencyLogThreshold, o.TimestampThreshold)
+	}
+	if o.PublicKey != nil && (o.TransparencyLogThreshold != 0 || o.TimestampThreshold != 0) {
+		return errors.New("a transparency log or timestamp threshold is set with a public key, but key-signed bundles have no log entries or timestamps to count: drop the thresholds, or verify a keyless pack with the certificate identity")
+	}
 	if err := o.attestOptions().Validate(); err != nil {
+		return err
+	}
+	if err := checkNoBaselineRules(o.Policies); err != nil {
 		return err
 	}
 	for _, t := range o.PredicateTypes {
@@ -90,7 +110,8 @@ type Check struct {
 	// "bad-signature" or "identity-mismatch" (see attest.Cause, plus
 	// "invalid-pack", "index-mismatch", "missing-anchor",
 	// "pack-file-digest-mismatch", "attestation-set-mismatch",
-	// "subject-digest-mismatch" and "policy-failed"); empty when OK.
+	// "attestation-digest-mismatch", "subject-digest-mismatch",
+	// "policy-failed" and "verdict-not-pass"); empty when OK.
 	Cause string `json:"cause,omitempty"`
 	// Detail says what was checked, or exactly what did not match.
 	Detail string `json:"detail"`
@@ -100,6 +121,9 @@ type Check struct {
 type Report struct {
 	Pack   string  `json:"pack"`
 	Checks []Check `json:"checks"`
+	// Verdict is the policy verdict of the verified evaluation statement;
+	// nil when no evaluation statement verified.
+	Verdict *Verdict `json:"verdict"`
 	// Lineage is the lineage carried by the verified evaluation statement
 	// (equal to the pack's lineage.json); nil unless every check passed.
 	Lineage json.RawMessage `json:"-"`
@@ -130,10 +154,31 @@ var checkCauses = map[string]string{
 	"type":          "predicate-type-not-found",
 }
 
+// checkError is a failed check with a cause of its own, for failures
+// that no attest sentinel and no check name describe.
+type checkError struct {
+	cause string
+	msg   string
+}
+
+func (e *checkError) Error() string { return e.msg }
+
+// Causes of checkError.
+const (
+	causeAttestationDigest = "attestation-digest-mismatch"
+	causeVerdictNotPass    = "verdict-not-pass"
+)
+
 func (r *Report) add(name string, err error, detail string) {
-	c := Check{Name: name, OK: err == nil, Detail: detail}
-	if err != nil {
-		c.Detail = err.Error()
+	c := Check{Name: name, OK: err == nil, Detail: printable(detail)}
+	var own *checkError
+	switch {
+	case err == nil:
+	case errors.As(err, &own):
+		c.Detail = printable(err.Error())
+		c.Cause = own.cause
+	default:
+		c.Detail = printable(err.Error())
 		c.Cause = attest.Cause(err)
 		if c.Cause == "" || c.Cause == "verification-failed" {
 			if cause, ok := checkCauses[name]; ok {
@@ -147,23 +192,27 @@ func (r *Report) add(name string, err error, detail string) {
 }
 
 // Verify checks the pack at packPath (a directory or its .tar.gz) by the
-// rules of docs/pack-format.md: every file against index.json; the
-// evaluation statement, the anchor of the pack, present and verified; every
-// other file named by it (the documents with their digests, the other
-// attestation files with their predicate types); every other bundle
-// verified, with the anchor's subjects (a model signature: with the files
-// and digests of the model artifact the anchor's lineage records); each
-// --artifact matching a subject of the anchor; the required predicate
-// types; and the consumer's policies against the anchor's metrics. It runs
-// every check it can and returns the report; the error wraps
+// rules of docs/pack-format.md. It checks every file against index.json,
+// and that the evaluation statement, the anchor of the pack, is present
+// and verifies. Every other file must be named by the anchor: the
+// documents with their digests, the other attestation files with their
+// predicate types and payload digests. Every other bundle must verify and
+// have the anchor's subjects; a model signature must sign the files and
+// digests of the model artifact the anchor's lineage records. Then each
+// --artifact must match a subject of the anchor, a statement of each
+// required predicate type must exist, the consumer's policies must pass on
+// the anchor's metrics and, with RequirePass, the anchor's verdict must be
+// pass.
+//
+// Verify runs every check it can and returns the report. The error wraps
 // ErrVerification when a check failed, including a malformed or unsafe
-// pack, and is another error when verification could not run (bad options,
-// a path that does not exist, an unreadable file).
+// pack, and is another error when verification could not run (bad
+// options, a path that does not exist, an unreadable file).
 func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
+	artifacts, _, err := hashArtifacts(ctx, opts.Artifacts)
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +263,7 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 		if len(opts.Policies) > 0 {
 			checkPolicies(AnchorPath, a.verified.Predicate, opts.Policies, report)
 		}
+		checkVerdict(AnchorPath, a.predicate.Verdict, opts.RequirePass, report)
 		report.Lineage = a.predicate.Lineage
 	}
 	checkTypes(found, opts.PredicateTypes, report)
@@ -225,10 +275,76 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 	return report, nil
 }
 
+// VerifyPath verifies path by its content rather than by its name. A
+// directory, or a file that starts with the gzip magic bytes, is verified
+// as a pack (Verify). A file that starts with a JSON object is verified as
+// a single Sigstore bundle (VerifyBundle). A pack's index.json is a usage
+// error, and a file with any other content fails verification.
+func VerifyPath(ctx context.Context, path string, opts VerifyOptions) (*Report, error) {
+	info, err := os.Stat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		// Verify reports a missing path, and rejects special files
+		// without reading them.
+		return Verify(ctx, path, opts)
+	}
+	if filepath.Base(path) == pack.IndexName {
+		return nil, fmt.Errorf("%s is a pack's index: pass the pack's directory, not its %s", path, pack.IndexName)
+	}
+	kind, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case contentGzip:
+		return Verify(ctx, path, opts)
+	case contentJSON:
+		return VerifyBundle(ctx, path, opts)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	report := &Report{Pack: path}
+	report.add("pack", fmt.Errorf("%s is neither a pack directory, a pack archive (.tar.gz) nor a Sigstore bundle: it starts neither with the gzip magic bytes 1f 8b nor with a JSON object", path), "")
+	return report, ErrVerification
+}
+
+// Kinds of file content that VerifyPath distinguishes.
+const (
+	contentOther = iota
+	contentGzip
+	contentJSON
+)
+
+// sniff reads the start of the file at path and returns what it holds.
+func sniff(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	head = head[:n]
+	if bytes.HasPrefix(head, []byte{0x1f, 0x8b}) {
+		return contentGzip, nil
+	}
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if trimmed := bytes.TrimLeft(head, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '{' {
+		return contentJSON, nil
+	}
+	return contentOther, nil
+}
+
 // VerifyBundle checks one Sigstore bundle file, such as one that cosign
 // made: its signature, certificate and identity, its subjects against the
-// artifacts, and its predicate type against opts.PredicateTypes (the
-// statement must have one of them, when any are given).
+// artifacts (for a model signature, the signed files against each
+// artifact's files), and its predicate type against opts.PredicateTypes
+// (the statement must have one of them, when any are given). Policies and
+// RequirePass need an evaluation statement; with another bundle they are
+// a usage error.
 func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*Report, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -237,16 +353,28 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
 	}
-	artifacts, err := hashArtifacts(ctx, opts.Artifacts)
+	// The type is read before the signature is checked only to reject a
+	// usage mistake early; the verified type is checked again below.
+	if err := needsEvaluation(bundlePath, unverifiedPredicateType(data), opts); err != nil {
+		return nil, err
+	}
+	artifacts, entries, err := hashArtifacts(ctx, opts.Artifacts)
 	if err != nil {
 		return nil, err
 	}
 	report := &Report{Pack: bundlePath}
 
+	if err := checkMediaType(data); err != nil {
+		report.add("signature", fmt.Errorf("%s: %w", bundlePath, err), "")
+		return report, ErrVerification
+	}
 	v, err := attest.Verify(ctx, data, opts.attestOptions())
 	if err != nil {
 		report.add("signature", fmt.Errorf("%s: %w", bundlePath, err), "")
 		return report, ErrVerification
+	}
+	if err := needsEvaluation(bundlePath, v.PredicateType, opts); err != nil {
+		return nil, err
 	}
 	report.add("signature", nil, describeVerified(bundlePath, v))
 	if len(opts.PredicateTypes) > 0 {
@@ -257,15 +385,27 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 				attest.ErrPredicateType, v.PredicateType, strings.Join(opts.PredicateTypes, ", ")), "")
 		}
 	}
-	if len(artifacts) > 0 {
+	switch {
+	case len(artifacts) == 0:
+	case v.PredicateType == modelsign.PredicateType:
+		checkModelArtifacts(bundlePath, v, artifacts, entries, report)
+	default:
 		if err := attest.MatchSubjects(v.Subjects, artifacts); err != nil {
 			report.add("subjects", err, "")
 		} else {
 			report.add("subjects", nil, fmt.Sprintf("%d artifact(s) match subjects", len(artifacts)))
 		}
 	}
-	if v.PredicateType == attest.PredicateEvaluation && len(opts.Policies) > 0 {
-		checkPolicies(bundlePath, v.Predicate, opts.Policies, report)
+	if v.PredicateType == attest.PredicateEvaluation {
+		if len(opts.Policies) > 0 {
+			checkPolicies(bundlePath, v.Predicate, opts.Policies, report)
+		}
+		var pred EvaluationPredicate
+		if err := json.Unmarshal(v.Predicate, &pred); err != nil {
+			report.add("verdict", fmt.Errorf("%s: reading the signed predicate: %w", bundlePath, err), "")
+		} else {
+			checkVerdict(bundlePath, pred.Verdict, opts.RequirePass, report)
+		}
 	}
 	if !report.OK() {
 		return report, ErrVerification
@@ -273,22 +413,83 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 	return report, nil
 }
 
-// hashArtifacts hashes the --artifact paths once for all bundles.
-func hashArtifacts(ctx context.Context, paths []string) ([]attest.Artifact, error) {
+// needsEvaluation rejects --policy and --require-pass for a bundle of
+// predicate type predicateType other than the evaluation statement's;
+// an empty predicateType (unknown) passes.
+func needsEvaluation(bundlePath, predicateType string, opts VerifyOptions) error {
+	if predicateType == "" || predicateType == attest.PredicateEvaluation {
+		return nil
+	}
+	var flags []string
+	if len(opts.Policies) > 0 {
+		flags = append(flags, "--policy")
+	}
+	if opts.RequirePass {
+		flags = append(flags, "--require-pass")
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s needs the evaluation statement, which carries the signed metrics and verdict; %s has predicate type %s: pass the pack or its %s",
+		strings.Join(flags, " and "), bundlePath, predicateType, AnchorPath)
+}
+
+// unverifiedPredicateType returns the predicate type a bundle's DSSE
+// payload claims, before any signature is checked; empty when the bundle
+// or its payload cannot be read.
+func unverifiedPredicateType(data []byte) string {
+	var b bundle.Bundle
+	if b.UnmarshalJSON(data) != nil || b.GetDsseEnvelope() == nil {
+		return ""
+	}
+	var st struct {
+		PredicateType string `json:"predicateType"`
+	}
+	if json.Unmarshal(b.GetDsseEnvelope().GetPayload(), &st) != nil {
+		return ""
+	}
+	return st.PredicateType
+}
+
+// checkMediaType reports a bundle without a mediaType in words of its
+// own: sigstore-go v1.3.0 reports it as an unsupported media type with an
+// empty value. Other problems are left to attest.Verify.
+func checkMediaType(data []byte) error {
+	var head struct {
+		MediaType *string `json:"mediaType"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return nil
+	}
+	if head.MediaType == nil || *head.MediaType == "" {
+		return &reworded{
+			msg:   fmt.Sprintf("the bundle has no mediaType: a Sigstore bundle names its format there, such as %s", attest.BundleMediaType),
+			cause: attest.ErrBundleFormat,
+		}
+	}
+	return nil
+}
+
+// hashArtifacts hashes the --artifact paths once for all bundles, and
+// returns each as an artifact to match with subjects and as the lineage
+// entry that lists a directory's files.
+func hashArtifacts(ctx context.Context, paths []string) ([]attest.Artifact, []lineage.Entry, error) {
 	var artifacts []attest.Artifact
+	var entries []lineage.Entry
 	for _, a := range paths {
 		// The path is a flag's value, so a missing one is named as such
 		// rather than as a configuration path.
 		if _, err := os.Stat(a); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("--artifact %s: no such file or directory; pass the path of the model file or directory at hand", a)
+			return nil, nil, fmt.Errorf("--artifact %s: no such file or directory; pass the path of the model file or directory at hand", a)
 		}
 		entry, err := lineage.HashPath(ctx, ".", a)
 		if err != nil {
-			return nil, fmt.Errorf("--artifact %s: %w", a, err)
+			return nil, nil, fmt.Errorf("--artifact %s: %w", a, err)
 		}
 		artifacts = append(artifacts, attest.Artifact{Name: a, SHA256: entry.SHA256})
+		entries = append(entries, entry)
 	}
-	return artifacts, nil
+	return artifacts, entries, nil
 }
 
 // describeVerified says who signed a verified statement and when.
@@ -355,11 +556,105 @@ func checkPolicies(name string, predicate []byte, files []policy.File, report *R
 	report.add("policy", fmt.Errorf("%s; failed: %s", summary, strings.Join(failed, "; ")), "")
 }
 
+// checkNoBaselineRules rejects rules that bound the change from a
+// baseline (max_drop, max_increase): verify has no baseline to compare
+// with, and policy.Evaluate would report such a rule as passing.
+func checkNoBaselineRules(files []policy.File) error {
+	var errs []error
+	for _, f := range files {
+		for _, r := range f.Rules {
+			for _, bound := range []struct {
+				key   string
+				value *float64
+			}{{"max_drop", r.MaxDrop}, {"max_increase", r.MaxIncrease}} {
+				if bound.value != nil {
+					errs = append(errs, fmt.Errorf("%s: %s", f.Path, BaselineRuleMessage(r.ID, bound.key)))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// BaselineRuleMessage returns the message with which verify rejects rule
+// id because it uses key (max_drop or max_increase).
+func BaselineRuleMessage(id, key string) string {
+	return fmt.Sprintf("rule %s uses %s, which compares with a baseline; verify has none: remove the rule or check it with run", id, key)
+}
+
 func sortedKeys(m map[string][]byte) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// WriteReport prints the report for people, one line a check.
+// Verdict is the policy verdict of a verified evaluation statement.
+type Verdict struct {
+	// Result is pass, warn or fail.
+	Result string `json:"result"`
+	// Passed, Warned and Failed count the rule results by outcome, as
+	// policy.json's counts do; a failed result is a failed blocking rule.
+	Passed int `json:"passed"`
+	Warned int `json:"warned"`
+	Failed int `json:"failed"`
+	// Required is true when a verdict other than pass fails the
+	// verification (VerifyOptions.RequirePass).
+	Required bool `json:"required"`
+
+	// source is the bundle the verdict was read from, for messages.
+	source string
+}
+
+// describe renders the verdict for the report.
+func (v *Verdict) describe() string {
+	return fmt.Sprintf("%s: the signed policy verdict is %s (%d passed, %d warned, %d failed)", v.source, v.Result, v.Passed, v.Warned, v.Failed)
+}
+
+// checkVerdict reads the policy verdict of a verified evaluation
+// predicate into the report and, when require is set, fails unless it is
+// pass.
+func checkVerdict(name string, verdictJSON json.RawMessage, require bool, report *Report) {
+	var doc struct {
+		Result policy.Outcome `json:"result"`
+		Counts policy.Counts  `json:"counts"`
+	}
+	if err := json.Unmarshal(verdictJSON, &doc); err != nil || doc.Result == "" {
+		report.add("verdict", fmt.Errorf("%s: the signed predicate carries no readable policy verdict", name), "")
+		return
+	}
+	v := &Verdict{Result: string(doc.Result), Passed: doc.Counts.Passed, Warned: doc.Counts.Warned, Failed: doc.Counts.Failed, Required: require, source: name}
+	report.Verdict = v
+	if !require {
+		return
+	}
+	if doc.Result != policy.OutcomePass {
+		report.add("verdict", &checkError{cause: causeVerdictNotPass, msg: v.describe() + ", and --require-pass accepts only pass"}, "")
+		return
+	}
+	report.add("verdict", nil, v.describe())
+}
+
+// printable returns s with control characters other than newline and
+// tab, and invalid UTF-8, replaced by Go escapes, so that a message
+// quoting a file's bytes never prints them raw.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsGraphic(r) || r == '\n' || r == '\t':
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// WriteReport prints the report for people, one line a check, and the
+// signed verdict when no check stands for it.
 func WriteReport(w io.Writer, r *Report) {
 	for _, c := range r.Checks {
 		mark := "ok  "
@@ -367,5 +662,12 @@ func WriteReport(w io.Writer, r *Report) {
 			mark = "FAIL"
 		}
 		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Detail)
+	}
+	if v := r.Verdict; v != nil && !v.Required {
+		line := v.describe()
+		if v.Result != string(policy.OutcomePass) {
+			line += "; add --require-pass to reject a pack whose verdict is not pass"
+		}
+		fmt.Fprintf(w, "info %-13s %s\n", "verdict", line)
 	}
 }

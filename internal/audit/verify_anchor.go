@@ -32,8 +32,10 @@ type anchor struct {
 	predicate EvaluationPredicate
 	lineage   lineage.Lineage
 	// types maps each attestation file the predicate names to the
-	// predicate type it names with it.
-	types map[string]string
+	// predicate type it names with it, and payloads to the SHA-256 of its
+	// statement (empty in a pack made before the digest was recorded).
+	types    map[string]string
+	payloads map[string]string
 }
 
 // verifyAnchor checks that the pack holds the evaluation statement and
@@ -55,7 +57,7 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 		report.add("anchor", fmt.Errorf("%s: the signed statement has predicate type %s, not %s", AnchorPath, v.PredicateType, attest.PredicateEvaluation), "")
 		return nil
 	}
-	a := &anchor{verified: v, types: map[string]string{}}
+	a := &anchor{verified: v, types: map[string]string{}, payloads: map[string]string{}}
 	if err := json.Unmarshal(v.Predicate, &a.predicate); err != nil {
 		report.add("anchor", fmt.Errorf("%s: reading the signed predicate: %w", AnchorPath, err), "")
 		return nil
@@ -66,6 +68,7 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 	}
 	for _, f := range a.predicate.Attestations {
 		a.types[f.Path] = f.PredicateType
+		a.payloads[f.Path] = f.PayloadSHA256
 	}
 	var names []string
 	for _, s := range v.Subjects {
@@ -83,6 +86,10 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 func verifySignature(ctx context.Context, p *pack.Pack, name string, opts VerifyOptions, modelSigning bool, report *Report) *attest.Verified {
 	data, err := p.ReadFile(name)
 	if err != nil {
+		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
+		return nil
+	}
+	if err := checkMediaType(data); err != nil {
 		report.add("signature", fmt.Errorf("%s: %w", name, err), "")
 		return nil
 	}
@@ -236,6 +243,9 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 		report.add("attestations", fmt.Errorf("%s: the statement has predicate type %s, but the signed evaluation statement names the file with %s",
 			name, v.PredicateType, named), "")
 	}
+	if isNamed {
+		checkPayloadDigest(name, v, a.payloads[name], report)
+	}
 
 	// A model signing statement's subject is a digest over the model's
 	// files, so its files are compared instead.
@@ -258,6 +268,25 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 		report.add("subjects", nil, fmt.Sprintf("%s: the same %d subject(s) as the evaluation statement", name, len(got)))
 	}
 	return v
+}
+
+// checkPayloadDigest requires the verified statement of bundle name to be
+// the one the evaluation statement signed, whose SHA-256 is signed. A
+// bundle signed with the same key for another pack verifies on its own,
+// so only this digest tells it apart.
+func checkPayloadDigest(name string, v *attest.Verified, signed string, report *Report) {
+	sum := sha256.Sum256(v.Raw)
+	got := hex.EncodeToString(sum[:])
+	switch {
+	case signed == "":
+		report.add("attestations", &checkError{cause: causeAttestationDigest, msg: fmt.Sprintf(
+			"%s: the signed evaluation statement names the file without the SHA-256 of its statement (payloadSha256), so a statement signed for another pack could stand in for it; the pack was made by an earlier auditpack: make it again", name)}, "")
+	case got != strings.ToLower(signed):
+		report.add("attestations", &checkError{cause: causeAttestationDigest, msg: fmt.Sprintf(
+			"%s is not the statement the evaluation statement signed: payload sha256 %s, signed %s; it was signed for another pack", name, got, signed)}, "")
+	default:
+		report.add("attestations", nil, fmt.Sprintf("%s: payload sha256 %s, as the evaluation statement signed", name, got))
+	}
 }
 
 // subjectList renders subjects as sorted "name digest" strings, each

@@ -8,16 +8,23 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/modelsign"
 	"github.com/auditpack/auditpack/internal/pack"
 	"github.com/auditpack/auditpack/internal/pack/packtest"
+	"github.com/auditpack/auditpack/internal/policy"
+	"github.com/auditpack/auditpack/policies"
 )
 
 var (
@@ -129,8 +136,82 @@ func otherModel(t *testing.T) string {
 	return path
 }
 
+// copyForged copies file name from the pack src into the pack dst.
+func copyForged(t *testing.T, src, dst, name string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(src, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeForged(t, dst, name, data)
+}
+
+// reverseIndex rewrites index.json with its files in reverse order.
+func reverseIndex(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, pack.IndexName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index pack.Index
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(index.Files)
+	out, err := pack.MarshalIndex(&index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeForged(t, dir, pack.IndexName, out)
+}
+
+// failingDemoPack signs a copy of the demo whose own policy requires an
+// accuracy of 0.99, which the model does not reach, so that the pack's
+// signed verdict is fail. It returns the pack directory.
+func failingDemoPack(t *testing.T) string {
+	t.Helper()
+	demo := filepath.Join(t.TempDir(), "demo")
+	if err := os.CopyFS(demo, os.DirFS(filepath.Join("..", "..", "testdata", "demo"))); err != nil {
+		t.Fatal(err)
+	}
+	policyPath := filepath.Join(demo, "policies", "demo.yaml")
+	data, err := os.ReadFile(policyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := strings.Replace(string(data), "min: 0.7\n", "min: 0.99\n", 1)
+	if strict == string(data) {
+		t.Fatal("the demo policy has no min: 0.7 to raise")
+	}
+	writeForged(t, demo, "policies/demo.yaml", []byte(strict))
+
+	out := filepath.Join(t.TempDir(), "pack")
+	outcome, err := Run(t.Context(), RunOptions{
+		ConfigPath:      filepath.Join(demo, ".auditpack.yml"),
+		OutDir:          out,
+		Sign:            SignKey,
+		KeyPath:         demoKeyPath,
+		SourceDateEpoch: "1700000000",
+		ToolVersion:     "test",
+		Builtins:        policies.FS,
+		Now:             func() time.Time { return time.Unix(1700000000, 0) },
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if outcome.Verdict.Result != policy.OutcomeFail {
+		t.Fatalf("verdict = %s, want fail", outcome.Verdict.Result)
+	}
+	return out
+}
+
 func TestVerifyRejectsForgedPacks(t *testing.T) {
 	original := signedDemoPack(t, nil)
+	// Another run of the same model, signed with the same key: its
+	// statements differ from the original's by the CI run they name.
+	otherRun := signedDemoPack(t, &BuildContext{Repository: "org/repo", RunID: "7"})
 	otherDigest := strings.Repeat("ab", 32)
 
 	tests := []struct {
@@ -256,7 +337,62 @@ func TestVerifyRejectsForgedPacks(t *testing.T) {
 				return []string{demoModelPath}
 			},
 			wantCause: "subject-digest-mismatch",
-			wantText:  "differs from artifact models/model.json of the signed lineage",
+			wantText:  "differs from artifact models/model.json of the signed lineage: model signature mismatch: models/model.json has sha256:",
+		},
+		{
+			name: "test-result bundle from another run",
+			forge: func(t *testing.T, dir string) []string {
+				copyForged(t, otherRun, dir, DirAttestations+"/policy.sigstore.json")
+				reindex(t, dir)
+				return nil
+			},
+			wantCause: "attestation-digest-mismatch",
+			wantText:  "attestations/policy.sigstore.json is not the statement the evaluation statement signed: payload sha256 ",
+		},
+		{
+			name: "provenance bundle from another run",
+			forge: func(t *testing.T, dir string) []string {
+				copyForged(t, otherRun, dir, DirAttestations+"/provenance.sigstore.json")
+				reindex(t, dir)
+				return nil
+			},
+			wantCause: "attestation-digest-mismatch",
+			wantText:  "attestations/provenance.sigstore.json is not the statement the evaluation statement signed",
+		},
+		{
+			name: "passing test result signed for a failing pack",
+			forge: func(t *testing.T, dir string) []string {
+				resign(t, dir, DirAttestations+"/policy.sigstore.json", func(st *forgedStatement) {
+					st.Predicate["result"] = "FAILED"
+				})
+				reindex(t, dir)
+				return nil
+			},
+			wantCause: "attestation-digest-mismatch",
+			wantText:  "it was signed for another pack",
+		},
+		{
+			name: "evaluation statement without payload digests",
+			forge: func(t *testing.T, dir string) []string {
+				resign(t, dir, AnchorPath, func(st *forgedStatement) {
+					for _, f := range st.Predicate["attestations"].([]any) {
+						delete(f.(map[string]any), "payloadSha256")
+					}
+				})
+				reindex(t, dir)
+				return nil
+			},
+			wantCause: "attestation-digest-mismatch",
+			wantText:  "without the SHA-256 of its statement (payloadSha256)",
+		},
+		{
+			name: "index lists the files in reverse order",
+			forge: func(t *testing.T, dir string) []string {
+				reverseIndex(t, dir)
+				return nil
+			},
+			wantCause: "invalid-pack",
+			wantText:  "files must be sorted by path",
 		},
 		{
 			name: "evaluation statement without the list of attestations",
@@ -328,7 +464,7 @@ func TestVerifyAcceptsIntactPack(t *testing.T) {
 	for _, c := range report.Checks {
 		counts[c.Name]++
 	}
-	want := map[string]int{"index": 1, "anchor": 1, "signature": 5, "signed files": 1, "attestations": 1, "subjects": 3, "model signing": 1, "artifact": 1}
+	want := map[string]int{"index": 1, "anchor": 1, "signature": 5, "signed files": 1, "attestations": 5, "subjects": 3, "model signing": 1, "artifact": 1}
 	for name, n := range want {
 		if counts[name] != n {
 			t.Errorf("%d %q checks, want %d:\n%s", counts[name], name, n, reportText(report))
@@ -336,6 +472,218 @@ func TestVerifyAcceptsIntactPack(t *testing.T) {
 	}
 	if len(report.Lineage) == 0 {
 		t.Error("the report carries no signed lineage")
+	}
+	if want := (Verdict{Result: "pass", Passed: 8, source: AnchorPath}); report.Verdict == nil || *report.Verdict != want {
+		t.Errorf("verdict = %+v, want %+v", report.Verdict, want)
+	}
+}
+
+func TestVerifyBundleSwappedFromPassingRun(t *testing.T) {
+	failing := failingDemoPack(t)
+	passing := signedDemoPack(t, nil)
+	pub, err := attest.LoadPublicKey(demoPubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"policy", "provenance"} {
+		t.Run(name, func(t *testing.T) {
+			dir := copyPack(t, failing)
+			bundle := DirAttestations + "/" + name + attest.BundleExtension
+			copyForged(t, passing, dir, bundle)
+			reindex(t, dir)
+
+			report, err := Verify(t.Context(), dir, VerifyOptions{PublicKey: pub, Artifacts: []string{demoModelPath}, PredicateTypes: []string{attest.PredicateTestResult}})
+			if !errors.Is(err, ErrVerification) {
+				t.Fatalf("Verify = %v, want ErrVerification; report:\n%s", err, reportText(report))
+			}
+			assertFailed(t, report, "attestation-digest-mismatch", bundle+" is not the statement the evaluation statement signed")
+		})
+	}
+}
+
+func TestVerifyVerdict(t *testing.T) {
+	failing := failingDemoPack(t)
+	passing := signedDemoPack(t, nil)
+	pub, err := attest.LoadPublicKey(demoPubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		path        string
+		requirePass bool
+		wantErr     bool
+		wantResult  string
+		wantFailed  int
+	}{
+		{"failing pack verifies without --require-pass", failing, false, false, "fail", 1},
+		{"failing pack fails with --require-pass", failing, true, true, "fail", 1},
+		{"passing pack passes with --require-pass", passing, true, false, "pass", 0},
+		{"failing evaluation bundle fails with --require-pass", filepath.Join(failing, filepath.FromSlash(AnchorPath)), true, true, "fail", 1},
+		{"failing evaluation bundle verifies", filepath.Join(failing, filepath.FromSlash(AnchorPath)), false, false, "fail", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report, err := VerifyPath(t.Context(), tt.path, VerifyOptions{PublicKey: pub, RequirePass: tt.requirePass})
+			if tt.wantErr != (err != nil) {
+				t.Fatalf("VerifyPath = %v, want an error: %v; report:\n%s", err, tt.wantErr, reportText(report))
+			}
+			if err != nil {
+				if !errors.Is(err, ErrVerification) {
+					t.Fatalf("VerifyPath = %v, want ErrVerification", err)
+				}
+				assertFailed(t, report, "verdict-not-pass", "the signed policy verdict is fail")
+			}
+			if report.Verdict == nil {
+				t.Fatalf("no verdict in the report:\n%s", reportText(report))
+			}
+			if report.Verdict.Result != tt.wantResult || report.Verdict.Failed != tt.wantFailed || report.Verdict.Required != tt.requirePass {
+				t.Errorf("verdict = %+v, want result %s with %d failed, required %v", report.Verdict, tt.wantResult, tt.wantFailed, tt.requirePass)
+			}
+			if text := reportText(report); !strings.Contains(text, "verdict") || !strings.Contains(text, "verdict is "+tt.wantResult) {
+				t.Errorf("the text report does not show the verdict:\n%s", text)
+			}
+		})
+	}
+}
+
+func TestVerifyBundleUsageErrors(t *testing.T) {
+	dir := signedDemoPack(t, nil)
+	pub, err := attest.LoadPublicKey(demoPubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoPolicy, err := policy.Load([]string{filepath.Join("..", "..", "testdata", "demo", "policies", "demo.yaml")}, func(p string) string { return p }, policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropPolicy, err := policy.Parse("drop.yaml", []byte("rules:\n  - id: drop\n    metric: evaluations.holdout.metrics.accuracy\n    max_drop: 0.01\n    severity: block\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := func(name string) string { return filepath.Join(dir, DirAttestations, name+attest.BundleExtension) }
+
+	tests := []struct {
+		name string
+		path string
+		opts VerifyOptions
+		want string
+	}{
+		{"--policy with the test-result bundle", bundle("policy"), VerifyOptions{PublicKey: pub, Policies: demoPolicy},
+			"--policy needs the evaluation statement, which carries the signed metrics and verdict; " + bundle("policy") + " has predicate type https://in-toto.io/attestation/test-result/v0.1: pass the pack or its attestations/evaluation.sigstore.json"},
+		{"--require-pass with the provenance bundle", bundle("provenance"), VerifyOptions{PublicKey: pub, RequirePass: true}, "--require-pass needs the evaluation statement"},
+		{"baseline rule", dir, VerifyOptions{PublicKey: pub, Policies: []policy.File{*dropPolicy}}, "drop.yaml: rule drop uses max_drop, which compares with a baseline; verify has none"},
+		{"log threshold with a key", dir, VerifyOptions{PublicKey: pub, TransparencyLogThreshold: 1}, "key-signed bundles have no log entries or timestamps to count"},
+		{"timestamp threshold with a key", dir, VerifyOptions{PublicKey: pub, TimestampThreshold: 1}, "key-signed bundles have no log entries or timestamps to count"},
+		{"negative threshold", dir, VerifyOptions{PublicKey: pub, TimestampThreshold: -1}, "must not be negative"},
+		{"index.json", filepath.Join(dir, pack.IndexName), VerifyOptions{PublicKey: pub}, "pass the pack's directory, not its index.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report, err := VerifyPath(t.Context(), tt.path, tt.opts)
+			if err == nil || errors.Is(err, ErrVerification) {
+				t.Fatalf("VerifyPath = %v, want a usage error; report:\n%s", err, reportText(report))
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyPathDetectsContent(t *testing.T) {
+	dir := signedDemoPack(t, nil)
+	pub, err := attest.LoadPublicKey(demoPubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := os.ReadFile(dir + ".tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(name string, data []byte) string {
+		path := filepath.Join(t.TempDir(), name)
+		writeForged(t, filepath.Dir(path), name, data)
+		return path
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		path      string
+		wantOK    bool
+		wantCause string
+		wantText  string
+	}{
+		{"archive without an extension", file("download", archive), true, "", ""},
+		{"archive with an upper-case extension", file("P1.TAR.GZ", archive), true, "", ""},
+		{"pack path that is a symbolic link", link, true, "", ""},
+		{"binary file", file("model.bin", []byte{0, 1, 2, 0xff, 0xfe, 'x'}), false, "invalid-pack",
+			"is neither a pack directory, a pack archive (.tar.gz) nor a Sigstore bundle"},
+		{"empty bundle", file("empty.json", []byte("{}")), false, "malformed-bundle", "the bundle has no mediaType"},
+		{"bundle with binary bytes", file("bin.json", []byte("{\x1b[31m\xff\xfe")), false, "malformed-bundle", "reading Sigstore bundle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report, err := VerifyPath(t.Context(), tt.path, VerifyOptions{PublicKey: pub})
+			if tt.wantOK {
+				if err != nil {
+					t.Fatalf("VerifyPath = %v\n%s", err, reportText(report))
+				}
+				return
+			}
+			if !errors.Is(err, ErrVerification) {
+				t.Fatalf("VerifyPath = %v, want ErrVerification", err)
+			}
+			assertFailed(t, report, tt.wantCause, tt.wantText)
+			for _, c := range report.Checks {
+				if strings.ContainsFunc(c.Detail, func(r rune) bool { return r == utf8.RuneError || (r < ' ' && r != '\n' && r != '\t') }) {
+					t.Errorf("check detail holds raw bytes: %q", c.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyModelSigningBundleAgainstArtifact(t *testing.T) {
+	dir := signedDemoPack(t, nil)
+	pub, err := attest.LoadPublicKey(demoPubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, DirAttestations, "model-signing"+attest.BundleExtension)
+	other := otherModel(t)
+
+	tests := []struct {
+		name     string
+		artifact string
+		wantOK   bool
+		wantText string
+	}{
+		{"the signed model", demoModelPath, true, "matches the signed model model.json"},
+		{"another model", other, false, "model signature mismatch: " + other + " has sha256:"},
+		{"a directory", filepath.Dir(demoModelPath), false, "is a directory, but the signed model model.json is a single file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			report, err := VerifyBundle(t.Context(), bundle, VerifyOptions{PublicKey: pub, Artifacts: []string{tt.artifact}})
+			if tt.wantOK {
+				if err != nil {
+					t.Fatalf("VerifyBundle = %v\n%s", err, reportText(report))
+				}
+				if !strings.Contains(reportText(report), tt.wantText) {
+					t.Errorf("report lacks %q:\n%s", tt.wantText, reportText(report))
+				}
+				return
+			}
+			if !errors.Is(err, ErrVerification) {
+				t.Fatalf("VerifyBundle = %v, want ErrVerification", err)
+			}
+			assertFailed(t, report, "subject-digest-mismatch", tt.wantText)
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ type actionRun struct {
 	client *github.Client
 	// notes end up in the comment and the summary.
 	notes []string
+	// unsignedReason explains in the pack's summary why the pack is
+	// unsigned. signing sets it.
+	unsignedReason string
 	// publishErr records a publishing failure other than a 403.
 	publishErr error
 }
@@ -68,31 +72,42 @@ func (c *Command) action(ctx context.Context) error {
 	}
 	a.log = slog.New(rt.LogHandler(level))
 
+	// An error is printed once, as an error annotation, which the log
+	// shows and the run's page lists. An exitError without an error makes
+	// Main exit with its code and print nothing more to stderr.
 	code, err := a.run(ctx)
-	if err != nil {
-		// An error annotation shows it on the run's page; Main also prints
-		// it to stderr.
+	switch {
+	case err != nil:
 		a.log.ErrorContext(ctx, err.Error(), actions.AttrTitle, "auditpack")
-		return usageError(err)
-	}
-	if code != ExitOK {
+		return &exitError{code: ExitUsage}
+	case code != ExitOK:
 		return &exitError{code: code, err: fmt.Errorf("the verdict fails the step (input fail-on is %s)", a.in.failOn)}
+	case a.publishErr != nil:
+		// fail annotated each publishing error when it happened.
+		return &exitError{code: ExitUsage}
 	}
 	return nil
 }
 
-// run executes the steps and returns the exit code; an error means no
-// decision could be reached (exit 2).
+// run executes the steps and returns the exit code of the verdict; an
+// error means no decision could be reached (exit 2). A publishing failure
+// is left in a.publishErr.
 func (a *actionRun) run(ctx context.Context) (int, error) {
 	env := a.rt.Env()
 	var err error
 	if a.gh, err = env.Context(); err != nil {
 		return 0, err
 	}
+	if a.gh.Workspace != "" {
+		a.gh.Workspace = absPath(a.gh.Workspace)
+	}
 	if a.in, err = readActionInputs(a.rt, a.gh.Workspace); err != nil {
 		return 0, err
 	}
 	if a.event, err = env.Event(); err != nil {
+		return 0, err
+	}
+	if err := a.checkToken(); err != nil {
 		return 0, err
 	}
 	if pw := a.c.Getenv("COSIGN_PASSWORD"); pw != "" && a.in.keyPassword == "" {
@@ -111,7 +126,7 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 	var sign audit.SignMode
 	var signKeyPub *ecdsa.PublicKey
 	err = a.rt.Group("auditpack: configuration and policies", func() error {
-		if cfg, err = config.Load(a.in.config); err != nil {
+		if cfg, err = a.loadConfig(); err != nil {
 			return err
 		}
 		if g, err = a.loadGate(ctx, cfg); err != nil {
@@ -144,6 +159,7 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 			ConfigPath:      a.in.config,
 			OutDir:          a.in.outDir,
 			Sign:            sign,
+			UnsignedReason:  a.unsignedReason,
 			KeyPassword:     password,
 			SourceDateEpoch: env.Get(actions.VarSourceDateEpoch),
 			ToolVersion:     a.c.Version,
@@ -168,11 +184,40 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 	}
 
 	a.publish(ctx, cfg, g, outcome, sign)
-	code := a.exitCode(outcome.Verdict)
-	if code == ExitOK && a.publishErr != nil {
-		return 0, a.publishErr
+	return a.exitCode(outcome.Verdict), nil
+}
+
+// loadConfig loads the configuration file of the config input. A missing
+// file is reported by the input's name, where config.Load would name the
+// --config flag of the command line.
+func (a *actionRun) loadConfig() (*config.Config, error) {
+	if _, err := os.Stat(a.in.config); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("input config: %s does not exist: check that actions/checkout runs before this step, and set the config input to the configuration file's path relative to the workspace (default %s; see docs/config.md)",
+			a.displayPath(a.in.config), config.DefaultPath)
 	}
-	return code, nil
+	return config.Load(a.in.config)
+}
+
+// checkToken rejects an empty github-token input before the first API
+// call that needs a token. Without a token GitHub responds with 401, or 404
+// for a private repository, which would hide the cause.
+func (a *actionRun) checkToken() error {
+	if a.in.token != "" {
+		return nil
+	}
+	switch {
+	case a.event.PullRequest != nil:
+		return emptyTokenError("reading the policies at the pull request's base commit")
+	case a.event.Release != nil && a.in.upload && isPublish(a.event):
+		return emptyTokenError("uploading the release assets (input upload-release-assets)")
+	}
+	return nil
+}
+
+// emptyTokenError is the error for an empty github-token input when use
+// needs the GitHub API.
+func emptyTokenError(use string) error {
+	return fmt.Errorf("input github-token is empty, but %s needs a token for the GitHub API: remove github-token from the step's with: block so that it defaults to ${{ github.token }}, or pass a token that is set (a missing secret, or one that a pull request from a fork cannot read, expands to an empty string)", use)
 }
 
 // loadGate reads the policies at the base commit on pull request events
@@ -225,8 +270,11 @@ func (a *actionRun) signing() (audit.SignMode, *ecdsa.PublicKey, error) {
 			mode = signKey
 		default:
 			a.warn("The pack is unsigned: give the job permissions: id-token: write for keyless signing, or pass a key (inputs sign: key, key).")
+			a.unsignedReason = "no key and no OIDC token were available; add permissions: id-token: write or a key to sign"
 			mode = signNone
 		}
+	} else if mode == signNone {
+		a.unsignedReason = "input sign is none"
 	}
 	switch mode {
 	case signKeyless:
@@ -270,6 +318,9 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 	source := (&config.Config{Baseline: g.baseline}).BaselineSource()
 	if a.in.baseline != "" {
 		source, _ = config.ParseBaselineSource(a.in.baseline)
+	}
+	if a.in.token == "" && (source.Kind == config.BaselineLatestRelease || source.Kind == config.BaselineTag) {
+		return nil, emptyTokenError("finding the baseline " + source.String() + " (from input baseline, else the configuration's baseline.source, where none skips it)")
 	}
 
 	// Inside the container RUNNER_TEMP names a host path that is not

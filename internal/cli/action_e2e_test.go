@@ -61,8 +61,11 @@ func payload(t *testing.T, name string, edit func(map[string]any)) []byte {
 
 // actionResult is one run of the Action as the runner runs it.
 type actionResult struct {
-	code    int
+	code int
+	// stdout is the standard output followed by the standard error, as
+	// the log shows them; stderr is the standard error alone.
 	stdout  string
+	stderr  string
 	outputs map[string]string
 	summary string
 }
@@ -126,7 +129,7 @@ func runActionEnv(t *testing.T, bin, workspace string, srv *githubtest.Server, e
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	res := actionResult{stdout: stdout.String() + stderr.String()}
+	res := actionResult{stdout: stdout.String() + stderr.String(), stderr: stderr.String()}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -140,13 +143,14 @@ func runActionEnv(t *testing.T, bin, workspace string, srv *githubtest.Server, e
 	if data, err := os.ReadFile(summaryPath); err == nil {
 		res.summary = string(data)
 	}
-	// The add-mask command is the one line that may carry the token.
+	// The add-mask command is the one line that may carry the token. An
+	// empty github-token input has nothing to mask.
 	for _, line := range strings.Split(res.stdout, "\n") {
 		if strings.Contains(line, srv.Token()) && line != "::add-mask::"+srv.Token() {
 			t.Errorf("the token appears in the log: %q", line)
 		}
 	}
-	if !strings.Contains(res.stdout, "::add-mask::"+srv.Token()) {
+	if token, set := inputs["github-token"]; (!set || token != "") && !strings.Contains(res.stdout, "::add-mask::"+srv.Token()) {
 		t.Errorf("the token was not masked")
 	}
 	if strings.Contains(res.summary, srv.Token()) {
@@ -307,6 +311,9 @@ func TestActionEndToEnd(t *testing.T) {
 		if !strings.Contains(res.stdout, "::group::auditpack: building the pack") {
 			t.Errorf("the log has no group for the build:\n%s", res.stdout)
 		}
+		if !strings.Contains(res.stdout, "pull request comment created url=") {
+			t.Errorf("the log does not say the comment was created:\n%s", res.stdout)
+		}
 	})
 	t.Run("pull request re-run edits comment", func(t *testing.T) {
 		sync := payload(t, "pull_request.synchronize.payload.json", nil)
@@ -321,6 +328,9 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 		if res.outputs["comment-url"] != commentURL {
 			t.Errorf("comment-url = %q, want the first run's %q", res.outputs["comment-url"], commentURL)
+		}
+		if !strings.Contains(res.stdout, "pull request comment updated url=") || strings.Contains(res.stdout, "comment created") {
+			t.Errorf("the log does not say the comment was updated:\n%s", res.stdout)
 		}
 	})
 
@@ -378,8 +388,10 @@ func TestActionEndToEnd(t *testing.T) {
 	t.Run("keyless without id-token permission", func(t *testing.T) {
 		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"sign": "keyless", "key": ""})
 		wantCode(t, res, 2)
+		// The runner turns %0A in an annotation into a line break.
+		log := strings.ReplaceAll(res.stdout, "%0A", "\n")
 		for _, want := range []string{"ACTIONS_ID_TOKEN_REQUEST_URL is not set", "    permissions:\n      id-token: write\n"} {
-			if !strings.Contains(res.stdout, want) {
+			if !strings.Contains(log, want) {
 				t.Errorf("output lacks %q:\n%s", want, res.stdout)
 			}
 		}
@@ -395,6 +407,26 @@ func TestActionEndToEnd(t *testing.T) {
 		}
 		if !strings.HasSuffix(strings.Split(res.outputs["bundles"], "\n")[0], ".intoto.json") {
 			t.Errorf("bundles = %q, want unsigned statements", res.outputs["bundles"])
+		}
+		const reason = "unsigned (no key and no OIDC token were available; add permissions: id-token: write or a key to sign)"
+		if !strings.Contains(res.summary, reason) {
+			t.Errorf("summary does not say why the pack is unsigned:\n%s", res.summary)
+		}
+		if card := readFile(t, filepath.Join(ws, "auditpack-out", "summary.md")); !strings.Contains(card, reason) {
+			t.Errorf("summary.md does not say why the pack is unsigned:\n%s", card)
+		}
+		if strings.Contains(res.summary, "--sign none") {
+			t.Errorf("summary blames --sign none, which the Action was not given:\n%s", res.summary)
+		}
+	})
+	t.Run("sign none is unsigned by choice", func(t *testing.T) {
+		res := runAction(t, bin, ws, srv, "pull_request", pr, map[string]string{"sign": "none", "key": "", "baseline": "none"})
+		wantCode(t, res, 0)
+		if !strings.Contains(res.summary, "unsigned (input sign is none)") {
+			t.Errorf("summary does not say the sign input chose an unsigned pack:\n%s", res.summary)
+		}
+		if strings.Contains(res.stdout, "The pack is unsigned") {
+			t.Errorf("a chosen unsigned pack gets the warning for a missing key:\n%s", res.stdout)
 		}
 	})
 	t.Run("bad input is reported", func(t *testing.T) {

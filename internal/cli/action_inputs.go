@@ -50,9 +50,9 @@ type actionInputs struct {
 	signingConfig string
 }
 
-// readActionInputs reads and checks every input, masking the secret ones,
-// and reports every bad value at once. Relative paths are taken from the
-// workspace.
+// readActionInputs reads and checks every input, masking the secret ones
+// first, and reports every bad value at once. Relative paths are taken from
+// the workspace, which is absolute; an empty workspace is an error.
 func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, error) {
 	in := actionInputs{
 		config:   orDefault(rt.Input("config"), config.DefaultPath),
@@ -75,6 +75,9 @@ func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, erro
 	}
 	if in.keyPassword, err = rt.SecretInput("key-password"); err != nil {
 		return in, err
+	}
+	if workspace == "" {
+		return in, fmt.Errorf("%s is not set: the runner sets it to the checkout directory for every step, so run auditpack action only as a step of a workflow, and auditpack run elsewhere", actions.VarGitHubWorkspace)
 	}
 	if in.comment, err = boolInput(rt, "comment", true); err != nil {
 		errs = append(errs, err.Error())
@@ -111,10 +114,9 @@ func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, erro
 			errs = append(errs, fmt.Sprintf("input %s: %v", u.name, err))
 		}
 	}
-	if len(errs) > 0 {
-		return in, fmt.Errorf("invalid action inputs: %s", strings.Join(errs, "; "))
-	}
 
+	// Paths. The inputs that are only read may name any file the container
+	// can read; the pack must be written inside the workspace.
 	in.config = inWorkspace(workspace, in.config)
 	in.outDir = inWorkspace(workspace, in.outDir)
 	for _, p := range []*string{&in.key, &in.trustedRoot, &in.signingConfig} {
@@ -122,7 +124,62 @@ func readActionInputs(rt *actions.Runtime, workspace string) (actionInputs, erro
 			*p = inWorkspace(workspace, *p)
 		}
 	}
+	if err := checkOutputDir(workspace, in.outDir, in.config); err != nil {
+		errs = append(errs, err.Error())
+	}
+
+	if len(errs) > 0 {
+		return in, fmt.Errorf("invalid action inputs: %s", strings.Join(errs, "; "))
+	}
 	return in, nil
+}
+
+// checkOutputDir rejects an output-dir input outside the workspace. Only
+// the workspace is shared with the later steps of the job: the container
+// action's other files are lost when the step ends, and the pack-dir and
+// archive outputs could not be given relative to the workspace. Symbolic
+// links in the existing part of the path are followed. outDir and config
+// are absolute or relative to the working directory.
+func checkOutputDir(workspace, outDir, config string) error {
+	ws, out := absPath(workspace), absPath(outDir)
+	rel, err := filepath.Rel(ws, out)
+	switch {
+	case err != nil || !filepath.IsLocal(rel):
+		return fmt.Errorf("input output-dir %s is outside the workspace %s, where the pack would be lost when this container step ends: give a directory relative to the workspace, such as auditpack-out", out, ws)
+	case rel == ".":
+		return fmt.Errorf("input output-dir names the workspace %s itself, and writing a pack replaces its whole directory: give a directory of its own, such as auditpack-out", ws)
+	}
+	if realWS, err := filepath.EvalSymlinks(ws); err == nil {
+		if realOut := resolveExisting(out); !isWithin(realWS, realOut) {
+			return fmt.Errorf("input output-dir %s leads outside the workspace %s through a symbolic link (to %s): give a directory inside the workspace", out, ws, realOut)
+		}
+	}
+	if isWithin(out, absPath(config)) {
+		return fmt.Errorf("input output-dir %s contains the configuration file %s, and writing a pack replaces the whole directory: give a directory of its own, such as auditpack-out", out, config)
+	}
+	return nil
+}
+
+// resolveExisting returns p with the symbolic links of its longest
+// existing prefix resolved; the missing rest is appended unchanged.
+func resolveExisting(p string) string {
+	missing := ""
+	for dir := p; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, missing)
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return p
+		}
+		missing = filepath.Join(filepath.Base(dir), missing)
+	}
+}
+
+// isWithin reports whether p is dir or lies below it; both are absolute
+// and clean.
+func isWithin(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && filepath.IsLocal(rel)
 }
 
 // checkServiceURL rejects a Sigstore service URL that is not absolute

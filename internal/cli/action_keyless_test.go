@@ -129,7 +129,7 @@ func TestActionKeylessEndToEnd(t *testing.T) {
 			name:         "baseline of another signer refused",
 			baseline:     "baseline:\n  identity: https://github.com/org/other/.github/workflows/release.yml@refs/heads/main\n  issuer: " + issuer + "\n",
 			wantStatus:   "refused",
-			wantInReport: "signature did not verify",
+			wantInReport: "it did not verify: signature",
 		},
 	}
 	for _, tt := range tests {

@@ -52,30 +52,22 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 
 		// Release assets first, so that the comment and summary can say
 		// where the pack is.
-		if rel := a.event.Release; rel != nil && a.in.upload && isPublish(a.event) {
-			if a.uploadAssets(ctx, rel.ID, outcome) {
+		if rel := a.event.Release; rel != nil {
+			switch {
+			case !a.in.upload:
+				a.log.InfoContext(ctx, "release assets not uploaded: input upload-release-assets is false")
+			case !isPublish(a.event):
+				a.log.Log(ctx, actions.LevelNotice, fmt.Sprintf(
+					"The release assets were not uploaded because the release event's type is %q; they are uploaded on the types published, released and created.", a.event.Action),
+					actions.AttrTitle, "auditpack")
+			case a.uploadAssets(ctx, rel.ID, outcome):
 				in.Links.Release = rel.HTMLURL
 			}
 		}
 
 		var commentURL string
 		if pr := a.event.PullRequest; pr != nil && a.in.comment {
-			in.Notes = a.notes
-			body := report.Comment(github.MarkerComment(commentMarker(configRel)), in)
-			url, err := a.client.UpsertComment(ctx, a.gh.Owner, a.gh.Repo, pr.Number, commentMarker(configRel), body)
-			switch {
-			case errors.Is(err, github.ErrForbidden):
-				why := "the token cannot write comments"
-				if pr.Fork {
-					why = "this pull request comes from a fork, whose workflow token is read-only"
-				}
-				a.warn(fmt.Sprintf("The pull request comment was not posted because %s (%v). The verdict is in this job summary.", why, err))
-			case err != nil:
-				a.fail(fmt.Errorf("posting the pull request comment: %w", err))
-			default:
-				commentURL = url
-				a.log.InfoContext(ctx, "pull request comment updated", "url", url)
-			}
+			commentURL = a.comment(ctx, pr, configRel, in)
 		}
 
 		in.Notes = a.notes
@@ -83,6 +75,30 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 		a.summary(in, outcome)
 		return nil
 	})
+}
+
+// comment creates or edits the pull request comment and returns its URL,
+// empty when it was not posted.
+func (a *actionRun) comment(ctx context.Context, pr *actions.PullRequest, configRel string, in report.Input) string {
+	in.Notes = a.notes
+	body := report.Comment(github.MarkerComment(commentMarker(configRel)), in)
+	url, created, err := a.client.UpsertComment(ctx, a.gh.Owner, a.gh.Repo, pr.Number, commentMarker(configRel), body)
+	switch {
+	case errors.Is(err, github.ErrForbidden) && pr.Fork:
+		a.warn(fmt.Sprintf("The pull request comment was not posted because this pull request comes from a fork, whose workflow token is read-only (%v). The verdict is in this job summary.", err))
+		return ""
+	case errors.Is(err, github.ErrForbidden):
+		a.warn(fmt.Sprintf("The pull request comment was not posted because the token cannot write comments (%v). The verdict is in this job summary; to post the comment, give the job permissions: pull-requests: write.", err))
+		return ""
+	case err != nil:
+		a.fail(fmt.Errorf("posting the pull request comment: %w", err))
+		return ""
+	case created:
+		a.log.InfoContext(ctx, "pull request comment created", "url", url)
+	default:
+		a.log.InfoContext(ctx, "pull request comment updated", "url", url)
+	}
+	return url
 }
 
 // annotate issues an error annotation for every failed blocking rule and

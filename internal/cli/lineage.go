@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +19,9 @@ import (
 // lineageVerifyFlags holds the values of `auditpack lineage verify` flags.
 type lineageVerifyFlags struct {
 	signerFlags
-	dir  string
-	json bool
+	dir    string
+	output string
+	json   bool
 }
 
 func (c *Command) lineageCommand() *cobra.Command {
@@ -49,7 +53,8 @@ that does not exist, an unreadable key or file).`,
 	f.signerFlags.register(verify)
 	fl := verify.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "directory the lineage's relative paths start from: the configuration file's directory")
-	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+	fl.StringVar(&f.output, "output", "text", "report format: text or json")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON (the same as --output json)")
 	cmd.AddCommand(verify)
 	return cmd
 }
@@ -71,6 +76,14 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 
 	// The pack first, as verify checks it, so that the lineage compared
 	// with is the signed one.
+	switch {
+	case f.output != "text" && f.output != "json":
+		return usageError(fmt.Errorf("--output must be text or json, got %q", f.output))
+	case f.json && cmd.Flags().Changed("output") && f.output != "json":
+		return usageError(fmt.Errorf("--json asks for JSON but --output is %s; give one of them", f.output))
+	}
+	asJSON := f.json || f.output == "json"
+
 	var opts audit.VerifyOptions
 	if err := f.signerFlags.apply(cmd, &opts, "lineage verify"); err != nil {
 		return usageError(err)
@@ -81,7 +94,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 	report, err := audit.Verify(ctx, packPath, opts)
 	switch {
 	case errors.Is(err, audit.ErrVerification):
-		if f.json {
+		if asJSON {
 			enc := json.NewEncoder(out)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(lineageReport{Pack: packPath, Checks: report.Checks}); err != nil {
@@ -101,7 +114,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 
 	result := lineageReport{Pack: packPath, OK: true}
 	for _, a := range lin.Artifacts {
-		cmp, err := lineage.Compare(ctx, f.dir, a, lineage.Options{})
+		cmp, err := compareEntry(ctx, f.dir, a)
 		if err != nil {
 			return usageError(fmt.Errorf("artifact %s: %w", a.Path, err))
 		}
@@ -109,7 +122,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 		result.OK = result.OK && cmp.Status == lineage.StatusMatched
 	}
 	for _, d := range lin.Datasets {
-		cmp, err := lineage.Compare(ctx, f.dir, d.Entry, lineage.Options{})
+		cmp, err := compareEntry(ctx, f.dir, d.Entry)
 		if err != nil {
 			return usageError(fmt.Errorf("dataset %s: %w", d.Name, err))
 		}
@@ -117,7 +130,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 		result.OK = result.OK && cmp.Status == lineage.StatusMatched
 	}
 
-	if f.json {
+	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(result); err != nil {
@@ -130,10 +143,43 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 	if !result.OK {
 		return &exitError{code: ExitFail, err: errors.New("the files at hand do not match the pack's lineage")}
 	}
-	if !f.json {
+	if !asJSON {
 		fmt.Fprintln(out, "every artifact and dataset matches the pack's lineage")
 	}
 	return nil
+}
+
+// compareEntry compares the file or directory at hand with a recorded
+// lineage entry (lineage.Compare). A named pipe, device or socket at the
+// entry's path is reported as changed without being opened, since
+// reading a pipe could block the run.
+func compareEntry(ctx context.Context, dir string, recorded lineage.Entry) (lineage.Comparison, error) {
+	full := filepath.FromSlash(recorded.Path)
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(dir, full)
+	}
+	if info, err := os.Stat(full); err == nil && !info.Mode().IsRegular() && !info.IsDir() {
+		return lineage.Comparison{
+			Path:   recorded.Path,
+			Status: lineage.StatusChanged,
+			Detail: fmt.Sprintf("not a regular file: the path is a %s (mode %s), recorded as a %s", specialFileName(info.Mode()), info.Mode().Type(), recorded.Type),
+		}, nil
+	}
+	return lineage.Compare(ctx, dir, recorded, lineage.Options{})
+}
+
+// specialFileName names the type of a file that is neither regular nor a
+// directory.
+func specialFileName(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "socket"
+	case mode&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 func writeComparisons(w io.Writer, kind string, list []lineage.Comparison) {

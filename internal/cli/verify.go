@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/audit"
@@ -38,9 +42,10 @@ type verifyFlags struct {
 	signerFlags
 	artifacts []string
 
-	types    []string
-	policies []string
-	output   string
+	types       []string
+	policies    []string
+	output      string
+	requirePass bool
 }
 
 // predicateAliases are the short names --type accepts for the predicate
@@ -60,11 +65,19 @@ func (c *Command) verifyCommand() *cobra.Command {
 		Long: `verify checks a pack: every file against index.json (and no unlisted
 file); the evaluation statement, which anchors the pack, present and
 verified; every other file named by it, the documents with their signed
-digests and the attestation files with their predicate types; every other
-bundle verified and about the same subjects (a model signature: the files
-of the model artifact the signed lineage records); and each --artifact
-matching a subject. Given a single .json bundle instead (for example one cosign
-made), it checks that bundle's signature, identity, type and subjects.
+digests and the attestation files with their predicate types and the
+SHA-256 of their statements; every other bundle verified and about the
+same subjects (a model signature: the files of the model artifact the
+signed lineage records); and each --artifact matching a subject. Given a
+single bundle instead (for example one cosign made), it checks that
+bundle's signature, identity, type and subjects. A file is read as a pack
+archive when it starts with the gzip magic bytes and as a bundle when it
+holds JSON, whatever its name.
+
+It prints the policy verdict the evaluation statement signed. A pack
+whose verdict is fail still verifies, because its signature and files are
+sound; --require-pass also requires the verdict to be pass, as a
+deployment gate needs.
 
 Key-signed packs verify with --key. Keyless packs verify with the expected
 signer: --certificate-identity (or --certificate-identity-regexp, matched
@@ -83,7 +96,8 @@ path that does not exist, an unreadable key or file.`,
 	f.signerFlags.register(cmd)
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "model file or directory that must match a subject of the attestations; repeatable")
 	fl.StringArrayVar(&f.types, "type", nil, "predicate type URI (or evaluation, test-result, slsaprovenance, cyclonedx) of which a verified statement must exist; repeatable")
-	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (or builtin:NAME) to evaluate against the signed metrics; a failed blocking rule fails verification; repeatable")
+	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (relative to the current directory, or builtin:NAME) to evaluate against the signed metrics; a failed blocking rule fails verification; repeatable")
+	fl.BoolVar(&f.requirePass, "require-pass", false, "fail unless the policy verdict the evaluation statement signed is pass")
 	fl.StringVar(&f.output, "output", "text", "report format: text or json")
 	return cmd
 }
@@ -104,6 +118,27 @@ func (f *signerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.tsaThreshold, "timestamp-threshold", 0, "keyless: minimum number of verified RFC 3161 timestamps per bundle")
 }
 
+// checkThresholds rejects negative thresholds, and thresholds given with
+// --key, which they cannot apply to.
+func (f signerFlags) checkThresholds(cmd *cobra.Command) error {
+	var errs []error
+	for _, t := range []struct {
+		name  string
+		value int
+	}{{"tlog-threshold", f.tlogThreshold}, {"timestamp-threshold", f.tsaThreshold}} {
+		if !cmd.Flags().Changed(t.name) {
+			continue
+		}
+		switch {
+		case t.value < 0:
+			errs = append(errs, fmt.Errorf("--%s %d is invalid: give a count of 0 or more", t.name, t.value))
+		case f.key != "":
+			errs = append(errs, fmt.Errorf("--%s applies to keyless bundles only: key-signed bundles have no transparency log entries or timestamps to count; drop it, or verify a keyless pack with --certificate-identity", t.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // keylessFlagsSet reports whether any keyless flag was given.
 func (f signerFlags) keylessFlagsSet() bool {
 	return f.identity != "" || f.identityRegexp != "" || f.issuer != "" || f.issuerRegexp != "" ||
@@ -113,18 +148,19 @@ func (f signerFlags) keylessFlagsSet() bool {
 // verifyOptions turns the flags into verification options. Its errors are
 // usage errors.
 func (c *Command) verifyOptions(cmd *cobra.Command, f verifyFlags) (audit.VerifyOptions, error) {
-	opts := audit.VerifyOptions{Artifacts: f.artifacts}
+	opts := audit.VerifyOptions{Artifacts: f.artifacts, RequirePass: f.requirePass}
 	if f.output != "text" && f.output != "json" {
 		return opts, fmt.Errorf("--output must be text or json, got %q", f.output)
 	}
 	for _, t := range f.types {
-		if full, ok := predicateAliases[t]; ok {
-			t = full
+		full, err := predicateType(t)
+		if err != nil {
+			return opts, err
 		}
-		opts.PredicateTypes = append(opts.PredicateTypes, t)
+		opts.PredicateTypes = append(opts.PredicateTypes, full)
 	}
 	if len(f.policies) > 0 {
-		files, err := policy.Load(f.policies, func(p string) string { return p }, policies.FS)
+		files, err := loadVerifyPolicies(f.policies)
 		if err != nil {
 			return opts, err
 		}
@@ -137,10 +173,108 @@ func (c *Command) verifyOptions(cmd *cobra.Command, f verifyFlags) (audit.Verify
 	return opts, nil
 }
 
+// predicateType returns the predicate type a --type value names: an alias
+// from predicateAliases, or the URI itself.
+func predicateType(t string) (string, error) {
+	if full, ok := predicateAliases[t]; ok {
+		return full, nil
+	}
+	aliases := strings.Join(slices.Sorted(maps.Keys(predicateAliases)), ", ")
+	switch {
+	case t == "":
+		return "", fmt.Errorf("--type is empty: give a predicate type URI or one of the aliases %s", aliases)
+	case !strings.Contains(t, ":"):
+		return "", fmt.Errorf("--type %q is neither a predicate type URI nor an alias; the aliases are %s", t, aliases)
+	}
+	return t, nil
+}
+
+// loadVerifyPolicies loads the --policy files, relative to the current
+// directory, and rejects rules that compare with a baseline, which verify
+// does not have, naming the line of each.
+func loadVerifyPolicies(refs []string) ([]policy.File, error) {
+	for _, ref := range refs {
+		if strings.HasPrefix(ref, policy.BuiltinPrefix) {
+			continue
+		}
+		if _, err := os.Stat(ref); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("--policy %s: no such file; a path given to --policy is relative to the current directory", ref)
+		}
+	}
+	sources := map[string][]byte{}
+	read := func(ref string) ([]byte, error) {
+		data, err := os.ReadFile(ref)
+		sources[ref] = data
+		return data, err
+	}
+	files, err := policy.LoadFrom(refs, read, policies.FS)
+	if err != nil {
+		return nil, err
+	}
+
+	var errs []error
+	for _, f := range files {
+		data, ok := sources[f.Path]
+		if !ok {
+			data, _ = fs.ReadFile(policies.FS, strings.TrimPrefix(f.Path, policy.BuiltinPrefix)+".yaml")
+		}
+		for i, r := range f.Rules {
+			for _, bound := range []struct {
+				key string
+				set bool
+			}{{"max_drop", r.MaxDrop != nil}, {"max_increase", r.MaxIncrease != nil}} {
+				if bound.set {
+					errs = append(errs, fmt.Errorf("%s:%d: %s", f.Path, ruleKeyLine(data, i, bound.key), audit.BaselineRuleMessage(r.ID, bound.key)))
+				}
+			}
+		}
+	}
+	return files, errors.Join(errs...)
+}
+
+// ruleKeyLine returns the line of key in rule i of the policy file data,
+// else of the rule, else 0.
+//
+// NOTE: package policy keeps each rule's line unexported, so the file is
+// parsed again here; an exported accessor there would make this go.
+func ruleKeyLine(data []byte, i int, key string) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	rules := mappingValue(doc.Content[0], "rules")
+	if rules == nil || rules.Kind != yaml.SequenceNode || i >= len(rules.Content) {
+		return 0
+	}
+	rule := rules.Content[i]
+	for j := 0; j+1 < len(rule.Content); j += 2 {
+		if rule.Content[j].Value == key {
+			return rule.Content[j].Line
+		}
+	}
+	return rule.Line
+}
+
+// mappingValue returns the value of key in the YAML mapping node, or nil.
+func mappingValue(node *yaml.Node, key string) *yaml.Node {
+	if node.Kind != yaml.MappingNode {
+		return nil
+	}
+	for j := 0; j+1 < len(node.Content); j += 2 {
+		if node.Content[j].Value == key {
+			return node.Content[j+1]
+		}
+	}
+	return nil
+}
+
 // apply sets the key, or the keyless identity and trusted root, of opts
 // from the flags. Its errors are usage errors; command names the command
 // in them.
 func (f signerFlags) apply(cmd *cobra.Command, opts *audit.VerifyOptions, command string) error {
+	if err := f.checkThresholds(cmd); err != nil {
+		return err
+	}
 	switch {
 	case f.key != "" && f.keylessFlagsSet():
 		return errors.New("--key verifies key-signed packs and the --certificate-* and --trusted-root flags keyless ones; give one kind")
@@ -182,12 +316,7 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 		return usageError(err)
 	}
 
-	// A regular file that is not an archive is a single bundle.
-	verifyFn := audit.Verify
-	if info, statErr := os.Stat(target); statErr == nil && info.Mode().IsRegular() && !strings.HasSuffix(target, ".tar.gz") && !strings.HasSuffix(target, ".tgz") {
-		verifyFn = audit.VerifyBundle
-	}
-	report, err := verifyFn(cmd.Context(), target, opts)
+	report, err := audit.VerifyPath(cmd.Context(), target, opts)
 
 	out := cmd.OutOrStdout()
 	if f.output == "json" {
@@ -195,11 +324,12 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 			report = &audit.Report{Pack: target}
 		}
 		doc := struct {
-			Pack   string        `json:"pack"`
-			OK     bool          `json:"ok"`
-			Error  string        `json:"error,omitempty"`
-			Checks []audit.Check `json:"checks"`
-		}{Pack: report.Pack, OK: err == nil && report.OK(), Checks: report.Checks}
+			Pack    string         `json:"pack"`
+			OK      bool           `json:"ok"`
+			Error   string         `json:"error,omitempty"`
+			Verdict *audit.Verdict `json:"verdict"`
+			Checks  []audit.Check  `json:"checks"`
+		}{Pack: report.Pack, OK: err == nil && report.OK(), Verdict: report.Verdict, Checks: report.Checks}
 		if doc.Checks == nil {
 			doc.Checks = []audit.Check{}
 		}
@@ -222,7 +352,11 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 		return usageError(err)
 	}
 	if f.output != "json" {
-		fmt.Fprintf(out, "%s verified\n", target)
+		if v := report.Verdict; v != nil {
+			fmt.Fprintf(out, "%s verified; the policy verdict it signs is %s\n", target, v.Result)
+		} else {
+			fmt.Fprintf(out, "%s verified\n", target)
+		}
 	}
 	return nil
 }

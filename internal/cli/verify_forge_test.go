@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/auditpack/auditpack/internal/pack/packtest"
 )
@@ -68,7 +69,7 @@ func TestVerifyRejectsForgedPack(t *testing.T) {
 			if !strings.Contains(r.stdout, tt.want) {
 				t.Errorf("output lacks %q:\n%s", tt.want, r.stdout)
 			}
-			if strings.Contains(r.stdout, " verified\n") {
+			if strings.Contains(r.stdout, " verified") {
 				t.Errorf("output says verified:\n%s", r.stdout)
 			}
 			for line := range strings.Lines(r.stdout) {
@@ -179,6 +180,223 @@ func TestVerifyExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Errorf("output lacks %q:\nstdout:\n%s\nstderr:\n%s", tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// runFailingDemo builds a signed pack of a copy of the demo whose own
+// policy requires an accuracy of 0.99, which the model does not reach, so
+// that the pack's signed verdict is fail. It returns the demo directory
+// and the pack directory.
+func runFailingDemo(t *testing.T) (dir, out string) {
+	t.Helper()
+	dir = demo(t)
+	policyPath := filepath.Join(dir, "policies", "demo.yaml")
+	data, err := os.ReadFile(policyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := strings.Replace(string(data), "min: 0.7\n", "min: 0.99\n", 1)
+	if strict == string(data) {
+		t.Fatal("the demo policy has no min: 0.7 to raise")
+	}
+	writeFile(t, policyPath, strict)
+	out = filepath.Join(t.TempDir(), "pack")
+	r := auditpack(t, fixedEpoch, "run", "--config", filepath.Join(dir, ".auditpack.yml"),
+		"--key", filepath.Join(dir, "keys", "cosign.key"), "--out", out)
+	if r.code != ExitFail {
+		t.Fatalf("run exited %d, want %d (a failed policy)\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
+	}
+	return dir, out
+}
+
+func TestVerifyRejectsBundlesFromAnotherRun(t *testing.T) {
+	dir, failing := runFailingDemo(t)
+	_, passing := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	model := filepath.Join(dir, "models", "model.json")
+
+	for _, name := range []string{"policy", "provenance"} {
+		t.Run(name, func(t *testing.T) {
+			bundle := "attestations/" + name + ".sigstore.json"
+			data, err := os.ReadFile(filepath.Join(passing, filepath.FromSlash(bundle)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := forgedCopy(t, failing, nil, map[string]string{bundle: string(data)})
+
+			r := auditpack(t, nil, "verify", forged, "--key", pub, "--type", "test-result", "--artifact", model)
+			if r.code != ExitFail {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
+			}
+			want := "FAIL attestations  " + bundle + " is not the statement the evaluation statement signed"
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, r.stdout)
+			}
+
+			r = auditpack(t, nil, "verify", forged, "--key", pub, "--output", "json")
+			if !strings.Contains(r.stdout, `"cause": "attestation-digest-mismatch"`) {
+				t.Errorf("JSON output lacks the cause:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestVerifyShowsVerdict(t *testing.T) {
+	dir, failing := runFailingDemo(t)
+	_, passing := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"failing pack", []string{"verify", failing, "--key", pub}, ExitOK,
+			[]string{"info verdict       attestations/evaluation.sigstore.json: the signed policy verdict is fail (7 passed, 0 warned, 1 failed); add --require-pass", "verified; the policy verdict it signs is fail"}},
+		{"failing pack, --require-pass", []string{"verify", failing, "--key", pub, "--require-pass"}, ExitFail,
+			[]string{"FAIL verdict       attestations/evaluation.sigstore.json: the signed policy verdict is fail", "--require-pass accepts only pass"}},
+		{"failing pack, JSON", []string{"verify", failing, "--key", pub, "--output", "json"}, ExitOK,
+			[]string{`"verdict": {`, `"result": "fail"`, `"failed": 1`, `"required": false`}},
+		{"failing pack, --require-pass, JSON", []string{"verify", failing, "--key", pub, "--output", "json", "--require-pass"}, ExitFail,
+			[]string{`"cause": "verdict-not-pass"`, `"required": true`, `"ok": false`}},
+		{"passing pack, --require-pass", []string{"verify", passing, "--key", pub, "--require-pass"}, ExitOK,
+			[]string{"ok   verdict       attestations/evaluation.sigstore.json: the signed policy verdict is pass (8 passed, 0 warned, 0 failed)"}},
+		{"failing evaluation bundle, --require-pass", []string{"verify", filepath.Join(failing, "attestations", "evaluation.sigstore.json"), "--key", pub, "--require-pass"}, ExitFail,
+			[]string{"FAIL verdict"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := auditpack(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyUsageErrors(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	dropPolicy := filepath.Join(t.TempDir(), "drop.yaml")
+	writeFile(t, dropPolicy, "rules:\n  - id: accuracy-drop\n    metric: evaluations.holdout.metrics.accuracy\n    max_drop: 0.01\n    severity: block\n")
+	increasePolicy := filepath.Join(t.TempDir(), "increase.yaml")
+	writeFile(t, increasePolicy, "rules:\n  - id: fnr-rise\n    metric: evaluations.holdout.metrics.fnr\n    max: 0.5\n    max_increase: 0.01\n    severity: block\n")
+	testResult := filepath.Join(out, "attestations", "policy.sigstore.json")
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--policy with the test-result bundle", []string{"verify", testResult, "--key", pub, "--policy", filepath.Join(dir, "policies", "demo.yaml")},
+			"--policy needs the evaluation statement, which carries the signed metrics and verdict; " + testResult + " has predicate type https://in-toto.io/attestation/test-result/v0.1: pass the pack or its attestations/evaluation.sigstore.json"},
+		{"--require-pass with the test-result bundle", []string{"verify", testResult, "--key", pub, "--require-pass"}, "--require-pass needs the evaluation statement"},
+		{"max_drop rule", []string{"verify", out, "--key", pub, "--policy", dropPolicy},
+			dropPolicy + ":4: rule accuracy-drop uses max_drop, which compares with a baseline; verify has none: remove the rule or check it with run"},
+		{"max_increase rule", []string{"verify", out, "--key", pub, "--policy", increasePolicy}, increasePolicy + ":5: rule fnr-rise uses max_increase"},
+		{"--tlog-threshold with --key", []string{"verify", out, "--key", pub, "--tlog-threshold", "1"}, "--tlog-threshold applies to keyless bundles only"},
+		{"--timestamp-threshold with --key", []string{"verify", out, "--key", pub, "--timestamp-threshold", "1"}, "--timestamp-threshold applies to keyless bundles only"},
+		{"negative --tlog-threshold", []string{"verify", out, "--certificate-identity", "x", "--certificate-oidc-issuer", "y", "--tlog-threshold", "-1"}, "--tlog-threshold -1 is invalid"},
+		{"--threshold with lineage verify and --key", []string{"lineage", "verify", out, "--dir", dir, "--key", pub, "--timestamp-threshold", "2"}, "--timestamp-threshold applies to keyless bundles only"},
+		{"missing policy file", []string{"verify", out, "--key", pub, "--policy", "nosuch.yaml"}, "--policy nosuch.yaml: no such file; a path given to --policy is relative to the current directory"},
+		{"empty --type", []string{"verify", out, "--key", pub, "--type", ""}, "--type is empty: give a predicate type URI or one of the aliases cyclonedx, evaluation, slsaprovenance, test-result"},
+		{"misspelt --type", []string{"verify", out, "--key", pub, "--type", "evalution"}, `--type "evalution" is neither a predicate type URI nor an alias; the aliases are cyclonedx, evaluation, slsaprovenance, test-result`},
+		{"index.json", []string{"verify", filepath.Join(out, "index.json"), "--key", pub}, "pass the pack's directory, not its index.json"},
+		{"lineage verify --output yaml", []string{"lineage", "verify", out, "--dir", dir, "--key", pub, "--output", "yaml"}, "--output must be text or json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := auditpack(t, nil, tt.args...)
+			if r.code != ExitUsage {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitUsage, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, "relative to the configuration file") {
+				t.Errorf("stderr names a configuration file verify does not have:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestVerifyDetectsPackOrBundleByContent(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	archive, err := os.ReadFile(out + ".tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(name string, data []byte) string {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	link := filepath.Join(t.TempDir(), "plink")
+	if err := os.Symlink(out, link); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		path string
+		code int
+		want string
+	}{
+		{"archive named download", file("download", archive), ExitOK, "verified; the policy verdict it signs is pass"},
+		{"archive named P1.TAR.GZ", file("P1.TAR.GZ", archive), ExitOK, "verified"},
+		{"symbolic link to the pack", link, ExitOK, "verified"},
+		{"binary file", file("model.bin", []byte{0x7f, 'E', 'L', 'F', 0, 1, 2}), ExitFail, "is neither a pack directory, a pack archive (.tar.gz) nor a Sigstore bundle"},
+		{"empty bundle", file("e.json", []byte("{}")), ExitFail, "the bundle has no mediaType"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := auditpack(t, nil, "verify", tt.path, "--key", pub)
+			if r.code != tt.code {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, r.stdout)
+			}
+			if strings.ContainsFunc(r.stdout+r.stderr, func(c rune) bool { return c == 0 || c == 0x7f || c == utf8.RuneError }) {
+				t.Errorf("output holds raw bytes:\n%q", r.stdout+r.stderr)
+			}
+		})
+	}
+}
+
+func TestLineageVerifyReportsSpecialFileAsChanged(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	dataset := filepath.Join(dir, "data", "eval.csv")
+	if err := os.Remove(dataset); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(dataset, 0o644); err != nil {
+		t.Fatalf("mkfifo: %v", err)
+	}
+
+	for _, format := range [][]string{nil, {"--output", "json"}, {"--json"}} {
+		t.Run(strings.Join(append([]string{"text"}, format...), " "), func(t *testing.T) {
+			r := auditpack(t, nil, append([]string{"lineage", "verify", out, "--dir", dir, "--key", pub}, format...)...)
+			if r.code != ExitFail {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "not a regular file: the path is a named pipe") {
+				t.Errorf("output does not report the named pipe:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.stdout, "models/model.json") {
+				t.Errorf("the other entries were not compared:\n%s", r.stdout)
 			}
 		})
 	}

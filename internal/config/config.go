@@ -50,6 +50,9 @@ type Config struct {
 	Path string `yaml:"-"`
 	// Dir is the absolute directory that relative paths are resolved against.
 	Dir string `yaml:"-"`
+
+	// doc is the parsed file, for the lines of later errors.
+	doc *strictyaml.Document
 }
 
 // Model describes the model under audit.
@@ -98,17 +101,43 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse parses and validates configuration bytes; file is used in messages.
+// Unknown keys, values of the wrong type and invalid values are reported
+// together, so that one run shows every problem of the file.
 func Parse(file string, data []byte) (*Config, error) {
 	var cfg Config
-	doc, err := strictyaml.Decode(file, data, &cfg)
-	if err != nil {
-		return nil, err
+	doc, errs := strictyaml.DecodeAll(file, data, &cfg)
+	if doc == nil {
+		return nil, errors.Join(errs...)
 	}
 	cfg.Path = file
+	cfg.doc = doc
 	if err := cfg.validate(doc); err != nil {
+		errs = append(errs, doc.Filter(flatten(err))...)
+	}
+	strictyaml.SortByLine(errs)
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// flatten returns the errors that err joins, or err alone.
+func flatten(err error) []error {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return joined.Unwrap()
+	}
+	return []error{err}
+}
+
+// Errorf returns a configuration error located at key, a path such as
+// "evaluations[0].fairness.reference_groups.race", for problems found after
+// loading, such as a reference group that the data does not have. The
+// location is the key's line, or its nearest present parent's.
+func (c *Config) Errorf(key, format string, args ...any) error {
+	if c.doc == nil {
+		return &strictyaml.Error{File: c.Path, Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	return c.doc.Errorf(key, format, args...)
 }
 
 // validate reports every missing or invalid field at once.

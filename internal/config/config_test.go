@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/auditpack/auditpack/internal/strictyaml"
 )
@@ -50,7 +51,7 @@ func TestParseValid(t *testing.T) {
 		Policies: []string{"builtin:default"},
 		Path:     "a.yml",
 	}
-	if diff := cmp.Diff(want, *cfg); diff != "" {
+	if diff := cmp.Diff(want, *cfg, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("config mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -242,4 +243,100 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("empty error message")
 		}
 	})
+}
+
+// TestParseReportsEveryProblemAtOnce: values of the wrong type, unknown
+// keys and invalid values come in one error, in line order.
+func TestParseReportsEveryProblemAtOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		// want is the error, one problem a line.
+		want []string
+	}{
+		{
+			name: "type errors beside invalid values",
+			yaml: `model:
+  name: m
+  nmae: x
+  version: [1, 2]
+  artifacts: [models/m.bin]
+evaluations:
+  - name: e
+    task: binary-classification
+    predictions: good.csv
+    columns: {label: label, prediction: prediction, score: score}
+    positive_label: "1"
+    bootstrap: {resamples: many}
+    fairness: {min_group_size: -3}
+    groups: [race]
+  - name: e
+    task: regression
+    predictions: [r.csv]
+    columns: {label: y, prediction: yhat}
+`,
+			want: []string{
+				"a.yml:3: model.nmae: unknown key in model; valid keys are name, version, description, owners, intended_use, limitations, license, artifacts, subjects",
+				`a.yml:4: model.version: must be a single value, got a list`,
+				`a.yml:12: evaluations[0].bootstrap.resamples: must be an integer, got "many"`,
+				`a.yml:13: evaluations[0].fairness.min_group_size: must not be negative, got -3`,
+				`a.yml:15: evaluations[1].name: duplicate evaluation name "e"`,
+				`a.yml:17: evaluations[1].predictions: must be a single value, got a list`,
+			},
+		},
+		{
+			name: "checks that compare with a key of the wrong type are skipped",
+			yaml: `model: {name: m, artifacts: [m.bin]}
+evaluations:
+  - name: e
+    task: multiclass-classification
+    predictions: p.csv
+    columns: {label: y, prediction: yhat, scores: a}
+    classes: {a: 1}
+    top_k: [2, 0]
+    groups: race
+    intersections: [[race, sex]]
+    fairness: {reference_groups: {race: x}}
+`,
+			want: []string{
+				`a.yml:6: evaluations[0].columns.scores: must be a mapping, got "a"`,
+				`a.yml:7: evaluations[0].classes: must be a list, got a mapping`,
+				`a.yml:8: evaluations[0].top_k[1]: must be at least 1, got 0`,
+				`a.yml:9: evaluations[0].groups: must be a list, got "race"`,
+			},
+		},
+		{
+			name: "a task of the wrong type skips the checks of a task",
+			yaml: `model: {name: m, artifacts: [m.bin]}
+evaluations:
+  - name: e
+    task: [regression]
+    predictions: p.csv
+    fairness: {min_group_size: -1}
+`,
+			want: []string{`a.yml:4: evaluations[0].task: must be a single value, got a list`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("a.yml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("errors:\n%v\nwant:\n%s", err, strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestErrorfLocatesKey(t *testing.T) {
+	cfg, err := Parse("a.yml", []byte(strings.Replace(valid, "groups: [race, sex]", "groups: [race, sex]\n    fairness:\n      reference_groups: {race: Martian}", 1)))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	got := cfg.Errorf("evaluations[0].fairness.reference_groups.race", "no group %q", "Martian").Error()
+	if want := `a.yml:21: evaluations[0].fairness.reference_groups.race: no group "Martian"`; got != want {
+		t.Errorf("Errorf = %q, want %q", got, want)
+	}
 }

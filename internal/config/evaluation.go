@@ -175,6 +175,11 @@ func (c *Config) validateEvaluations(doc *strictyaml.Document) []error {
 		}
 		seen[e.Name] = true
 
+		if doc.HasProblem(key + ".task") {
+			// Which checks apply depends on the task, which could not
+			// be read.
+			continue
+		}
 		task := e.Task
 		if !slices.Contains(Tasks, task) {
 			add(key+".task", "unsupported task %q: supported tasks are %s", e.Task, strings.Join(Tasks, ", "))
@@ -186,7 +191,7 @@ func (c *Config) validateEvaluations(doc *strictyaml.Document) []error {
 			errs = append(errs, validateHarness(add, key, e)...)
 			continue
 		}
-		validateRows(add, key, task, e)
+		validateRows(add, doc.HasProblem, key, task, e)
 	}
 	errs = append(errs, c.validateStress(doc)...)
 	return errs
@@ -207,7 +212,9 @@ func validateHarness(add func(key, format string, args ...any), key string, e Ev
 }
 
 // validateRows checks an evaluation that reads per-row predictions.
-func validateRows(add func(key, format string, args ...any), key, task string, e Evaluation) {
+// problem reports a key whose value could not be decoded, so that checks
+// that compare it with other keys skip themselves.
+func validateRows(add func(key, format string, args ...any), problem func(key string) bool, key, task string, e Evaluation) {
 	if e.Predictions == "" {
 		add(key+".predictions", "required: the CSV, JSONL or Parquet file of predictions")
 	}
@@ -241,7 +248,7 @@ func validateRows(add func(key, format string, args ...any), key, task string, e
 		requireLabelAndPrediction(add, key, e, "the true value", "the predicted value")
 	case TaskMulticlassClassification:
 		requireLabelAndPrediction(add, key, e, "the true class", "the predicted class")
-		validateClasses(add, key, e)
+		validateClasses(add, problem, key, e)
 	default:
 		requireLabelAndPrediction(add, key, e, "the true label", "the predicted label")
 		if e.PositiveLabel == "" {
@@ -259,7 +266,7 @@ func validateRows(add func(key, format string, args ...any), key, task string, e
 	if e.CalibrationBins < 0 || e.CalibrationBins > 1000 {
 		add(key+".calibration_bins", "must be between 1 and 1000 (0 means 10), got %d", e.CalibrationBins)
 	}
-	validateGroups(add, key, e)
+	validateGroups(add, problem, key, e)
 	if b := e.Bootstrap; b != nil {
 		if b.Resamples < 0 || b.Resamples > 100000 {
 			add(key+".bootstrap.resamples", "must be between 1 and 100000 (0 means 1000), got %d", b.Resamples)
@@ -279,7 +286,7 @@ func requireLabelAndPrediction(add func(key, format string, args ...any), key st
 	}
 }
 
-func validateClasses(add func(key, format string, args ...any), key string, e Evaluation) {
+func validateClasses(add func(key, format string, args ...any), problem func(key string) bool, key string, e Evaluation) {
 	classes := map[string]bool{}
 	for j, c := range e.Classes {
 		switch {
@@ -291,7 +298,7 @@ func validateClasses(add func(key, format string, args ...any), key string, e Ev
 		classes[c] = true
 	}
 	for class := range e.Columns.Scores {
-		if len(e.Classes) > 0 && !classes[class] {
+		if len(e.Classes) > 0 && !classes[class] && !problem(key+".classes") {
 			add(key+".columns.scores."+class, "class %q is not in classes: list it there or remove its score column", class)
 		}
 	}
@@ -300,12 +307,15 @@ func validateClasses(add func(key, format string, args ...any), key string, e Ev
 			add(fmt.Sprintf("%s.top_k[%d]", key, j), "must be at least 1, got %d", k)
 		}
 	}
-	if len(e.TopK) > 0 && len(e.Columns.Scores) == 0 {
+	if len(e.TopK) > 0 && len(e.Columns.Scores) == 0 && !problem(key+".columns.scores") {
 		add(key+".top_k", "needs columns.scores, the score column of every class")
 	}
 }
 
-func validateGroups(add func(key, format string, args ...any), key string, e Evaluation) {
+func validateGroups(add func(key, format string, args ...any), problem func(key string) bool, key string, e Evaluation) {
+	// The checks below compare intersections and reference groups with
+	// the group columns; skip them when those could not be read.
+	groupsRead := !problem(key+".groups") && !problem(key+".intersections")
 	groups := map[string]bool{}
 	for j, g := range e.Groups {
 		gkey := fmt.Sprintf("%s.groups[%d]", key, j)
@@ -327,7 +337,7 @@ func validateGroups(add func(key, format string, args ...any), key string, e Eva
 			continue
 		}
 		for _, column := range combo {
-			if !groups[column] {
+			if !groups[column] && groupsRead {
 				add(ikey, "column %q is not listed in groups: add it there first", column)
 			}
 		}
@@ -347,7 +357,7 @@ func validateGroups(add func(key, format string, args ...any), key string, e Eva
 		add(key+".fairness.max_groups", "must not be negative, got %d", e.Fairness.MaxGroups)
 	}
 	for column := range e.Fairness.ReferenceGroups {
-		if !groups[column] && !names[column] {
+		if !groups[column] && !names[column] && groupsRead {
 			add(key+".fairness.reference_groups."+column, "%q is neither a group column nor an intersection (written like race+sex)", column)
 		}
 	}
@@ -367,6 +377,9 @@ func (c *Config) validateStress(doc *strictyaml.Document) []error {
 			continue
 		}
 		key := fmt.Sprintf("evaluations[%d].stress", i)
+		if doc.HasProblem(fmt.Sprintf("evaluations[%d].task", i)) {
+			continue
+		}
 		if !slices.Contains(StressKinds, e.Stress.Kind) {
 			errs = append(errs, doc.Errorf(key+".kind", "must be one of %s, got %q", strings.Join(StressKinds, ", "), e.Stress.Kind))
 		}

@@ -23,23 +23,23 @@ func MarkerComment(marker string) string {
 }
 
 // UpsertComment edits the comment on issue or pull request number that
-// contains MarkerComment(marker), or creates it when no comment does, and
-// returns the comment's HTML URL. Every page of comments is searched, so an
+// contains MarkerComment(marker), or creates it when no comment does. It
+// returns the comment's HTML URL and whether this call created it. Every page of comments is searched, so an
 // existing comment is never duplicated; when several contain the marker, the
 // oldest is edited. The marker comment is prepended to body when body lacks
 // it, and a body over MaxCommentLength is cut by TruncateComment with
 // DefaultTruncationNotice.
 //
 // A 403 from a read-only token wraps ErrForbidden.
-func (c *Client) UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (string, error) {
+func (c *Client) UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (url string, created bool, err error) {
 	if err := checkRepo(owner, repo); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if number <= 0 {
-		return "", fmt.Errorf("invalid issue number %d", number)
+		return "", false, fmt.Errorf("invalid issue number %d", number)
 	}
 	if marker == "" || strings.ContainsAny(marker, "\r\n>") || strings.Contains(marker, "--") {
-		return "", fmt.Errorf("invalid comment marker %q: it must be non-empty and contain no newline, \">\" or \"--\"", marker)
+		return "", false, fmt.Errorf("invalid comment marker %q: it must be non-empty and contain no newline, \">\" or \"--\"", marker)
 	}
 	tag := MarkerComment(marker)
 	if !strings.Contains(body, tag) {
@@ -47,11 +47,15 @@ func (c *Client) UpsertComment(ctx context.Context, owner, repo string, number i
 	}
 	body = TruncateComment(body, MaxCommentLength, DefaultTruncationNotice)
 
+	// posted is set once a POST failed with a server error: GitHub may have
+	// stored that comment, and then the search finds the comment this call
+	// created.
+	posted := false
 	for retry := 0; ; retry++ {
 		// Find the existing comment.
 		existing, err := c.findComment(ctx, owner, repo, number, tag)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 
 		// Edit it when found. PATCH is retried by the transport.
@@ -59,27 +63,28 @@ func (c *Client) UpsertComment(ctx context.Context, owner, repo string, number i
 			path := fmt.Sprintf("/repos/%s/%s/issues/comments/%d", owner, repo, existing.GetID())
 			edited, _, err := c.gh.Issues.EditComment(ctx, owner, repo, existing.GetID(), &gh.IssueComment{Body: &body})
 			if err != nil {
-				return "", newAPIError("PATCH", path, err)
+				return "", false, newAPIError("PATCH", path, err)
 			}
-			return edited.GetHTMLURL(), nil
+			return edited.GetHTMLURL(), posted, nil
 		}
 
 		// Create it otherwise. The transport does not repeat a POST after a
 		// server error, because GitHub may have stored the comment anyway:
 		// this loop searches again before a second attempt.
 		path := fmt.Sprintf("/repos/%s/%s/issues/%d/comments", owner, repo, number)
-		created, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body})
+		comment, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body})
 		err = newAPIError("POST", path, err)
 		if err == nil {
-			return created.GetHTMLURL(), nil
+			return comment.GetHTMLURL(), true, nil
 		}
 		if !isServerError(err) || retry+1 >= c.policy.MaxAttempts {
-			return "", err
+			return "", false, err
 		}
+		posted = true
 		c.logger.InfoContext(ctx, "comment creation failed, searching again before retrying",
 			"path", path, "error", err.Error())
 		if err := c.sleep(ctx, retry+1); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 }

@@ -65,13 +65,19 @@ func TestUpsertCommentCreatesThenEdits(t *testing.T) {
 	c, _ := newTestClient(t, srv)
 	ctx := t.Context()
 
-	url1, err := c.UpsertComment(ctx, "octo", "demo", 7, ".auditpack.yml", "first verdict")
+	url1, created, err := c.UpsertComment(ctx, "octo", "demo", 7, ".auditpack.yml", "first verdict")
 	if err != nil {
 		t.Fatalf("first UpsertComment: %v", err)
 	}
-	url2, err := c.UpsertComment(ctx, "octo", "demo", 7, ".auditpack.yml", "second verdict")
+	if !created {
+		t.Errorf("first UpsertComment reports an edit, want created")
+	}
+	url2, created, err := c.UpsertComment(ctx, "octo", "demo", 7, ".auditpack.yml", "second verdict")
 	if err != nil {
 		t.Fatalf("second UpsertComment: %v", err)
+	}
+	if created {
+		t.Errorf("second UpsertComment reports created, want an edit")
 	}
 
 	comments := srv.Comments("octo", "demo", 7)
@@ -100,7 +106,7 @@ func TestUpsertCommentFindsMarkerOnLaterPage(t *testing.T) {
 	srv.AddComment("octo", "demo", 3, "github-actions[bot]", MarkerComment("models/b.yml"))
 	c, _ := newTestClient(t, srv)
 
-	if _, err := c.UpsertComment(t.Context(), "octo", "demo", 3, "models/a.yml", "new report"); err != nil {
+	if _, _, err := c.UpsertComment(t.Context(), "octo", "demo", 3, "models/a.yml", "new report"); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
 
@@ -129,7 +135,7 @@ func TestUpsertCommentTruncatesLongBody(t *testing.T) {
 	c, _ := newTestClient(t, srv)
 	long := strings.Repeat("| metric | 0.91 |\n", 5000)
 
-	if _, err := c.UpsertComment(t.Context(), "octo", "demo", 1, "m", long); err != nil {
+	if _, _, err := c.UpsertComment(t.Context(), "octo", "demo", 1, "m", long); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
 
@@ -151,8 +157,12 @@ func TestUpsertCommentNoDuplicateAfterLostResponse(t *testing.T) {
 	srv.InjectFault(githubtest.Fault{Kind: githubtest.FaultServerError, Method: "POST", AfterHandling: true})
 	c, rec := newTestClient(t, srv)
 
-	if _, err := c.UpsertComment(t.Context(), "octo", "demo", 5, "m", "report"); err != nil {
+	_, created, err := c.UpsertComment(t.Context(), "octo", "demo", 5, "m", "report")
+	if err != nil {
 		t.Fatalf("UpsertComment: %v", err)
+	}
+	if !created {
+		t.Errorf("UpsertComment reports an edit of the comment its lost POST stored, want created")
 	}
 
 	if n := len(srv.Comments("octo", "demo", 5)); n != 1 {
@@ -220,7 +230,7 @@ func TestUpsertCommentErrors(t *testing.T) {
 				repo = "other"
 			}
 
-			_, err = c.UpsertComment(t.Context(), "octo", repo, 2, "m", "body")
+			_, _, err = c.UpsertComment(t.Context(), "octo", repo, 2, "m", "body")
 
 			if !errors.Is(err, tt.wantKind) {
 				t.Errorf("error %v is not %v", err, tt.wantKind)
@@ -252,7 +262,7 @@ func TestUpsertCommentRejectsBadMarker(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, marker := range []string{"", "a-->b", "a\nb", "x>"} {
-		if _, err := c.UpsertComment(t.Context(), "o", "r", 1, marker, "b"); err == nil {
+		if _, _, err := c.UpsertComment(t.Context(), "o", "r", 1, marker, "b"); err == nil {
 			t.Errorf("marker %q accepted", marker)
 		}
 	}

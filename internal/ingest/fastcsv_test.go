@@ -176,6 +176,7 @@ func FuzzFastCSV(f *testing.F) {
 		"a,b,c\n1,\"2\n",
 		"a;b;c\n1;2;3\n",
 		"a,b\n1,2,3\n\"x\ny\",\"z\"\n",
+		"a,b,c\nOth\xe5r,\"\xff,\xc3\",3\n",
 	}
 	for _, seed := range seeds {
 		f.Add(seed, byte(','), false)

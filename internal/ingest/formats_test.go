@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -100,5 +101,33 @@ func TestCSVDialects(t *testing.T) {
 				t.Errorf("rows = %q, want %q", strings.Join(got, ";"), tt.want)
 			}
 		})
+	}
+}
+
+func TestParquetRejectsInvalidUTF8(t *testing.T) {
+	group := "Oth\xe5r"
+	var buffer bytes.Buffer
+	if err := parquet.Write(&buffer, []parquetRow{{"1", 0.25, nil}, {"0", 0.1, &group}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.parquet")
+	if err := os.WriteFile(path, buffer.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(path, Options{DisplayPath: "p.parquet", Columns: []string{"label", "group"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = readAll(r)
+	var rowErr *RowError
+	if !errors.As(err, &rowErr) || !errors.Is(err, ErrInvalidUTF8) {
+		t.Fatalf("error = %v, want a *RowError wrapping ErrInvalidUTF8", err)
+	}
+	if rowErr.Line != 2 || rowErr.Column != "group" {
+		t.Errorf("row, column = %d, %q, want 2, \"group\"", rowErr.Line, rowErr.Column)
+	}
+	if !strings.Contains(err.Error(), "write the column as UTF-8 strings") {
+		t.Errorf("error %q does not give the Parquet fix", err)
 	}
 }

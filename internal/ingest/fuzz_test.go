@@ -5,11 +5,13 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzReader feeds arbitrary bytes to both parsers. A Reader must never
-// panic, must return either rows, io.EOF, ErrEmpty or an error, and every
-// *RowError must carry a positive line.
+// panic, must return either rows, io.EOF, ErrEmpty or an error, every
+// *RowError must carry a positive line, and every value returned must be
+// valid UTF-8.
 func FuzzReader(f *testing.F) {
 	seeds := []string{
 		"label,score\n1,0.5\n0,0.25\n",
@@ -24,6 +26,11 @@ func FuzzReader(f *testing.F) {
 		"{\"label\": 1\n",
 		"\uFEFF{\"label\": true, \"score\": 1e3}\r\n",
 		"[]\n",
+		"label,score\nOth\xe5r,0.5\n",
+		"label,score\n\"a,\xff\",0.5\n",
+		"{\"label\": \"Oth\xe5r\", \"score\": 0.5}\n",
+		"{\"label\": \"\\ud800\", \"score\": 0.5}\n",
+		"{\"label\": \"\\ud83d\\ude00\", \"score\": \"\\\\udc00\"}\n",
 	}
 	for _, seed := range seeds {
 		f.Add([]byte(seed), false)
@@ -52,6 +59,11 @@ func FuzzReader(f *testing.F) {
 			if err != nil {
 				checkError(t, err)
 				return
+			}
+			for i, value := range values {
+				if !utf8.ValidString(value) {
+					t.Fatalf("value %d of row %d is not valid UTF-8: %q", i, rows, value)
+				}
 			}
 			if values[0] != values[2] {
 				t.Fatalf("the same column requested twice gave %q and %q", values[0], values[2])

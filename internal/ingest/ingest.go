@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format is the layout of a predictions file.
@@ -43,6 +44,12 @@ var ErrEmpty = errors.New("no data rows")
 // ErrMissingColumn is the error inside a *RowError when a requested column is
 // absent from a CSV header or from a JSON Lines object.
 var ErrMissingColumn = errors.New("column not found")
+
+// ErrInvalidUTF8 is the error inside a *RowError when a value of a
+// requested column is not valid UTF-8. Such a value cannot be stored in
+// the JSON of a pack unchanged, and two different invalid values would
+// become the same group or class once their invalid bytes were replaced.
+var ErrInvalidUTF8 = errors.New("not valid UTF-8")
 
 // MaxValueBytes is the longest value, in bytes, that a Reader returns from
 // a requested column. Labels, scores, ids and group values are short, and
@@ -249,16 +256,45 @@ func (r *Reader) Next(values []string) error {
 	if err != nil {
 		return err
 	}
+	// Only the requested columns are checked, so the cost grows with
+	// their bytes and not with the width of the file.
 	for i, value := range values {
-		if len(value) > MaxValueBytes {
-			return &RowError{Path: r.path, Line: line, Column: r.columns[i], Err: fmt.Errorf(
-				"the value is %d bytes long, and a value of a configured column may have at most %d bytes: check that the configuration names the right column",
-				len(value), MaxValueBytes)}
+		if len(value) > MaxValueBytes || !utf8.ValidString(value) {
+			return r.valueError(line, r.columns[i], value)
 		}
 	}
 	r.count++
 	r.line = line
 	return nil
+}
+
+// valueError describes a value that is too long or not valid UTF-8.
+func (r *Reader) valueError(line int, column, value string) error {
+	if len(value) > MaxValueBytes {
+		return &RowError{Path: r.path, Line: line, Column: column, Err: fmt.Errorf(
+			"the value is %d bytes long, and a value of a configured column may have at most %d bytes: check that the configuration names the right column",
+			len(value), MaxValueBytes)}
+	}
+	return &RowError{Path: r.path, Line: line, Column: column, Err: invalidUTF8Error(value, r.format)}
+}
+
+// invalidUTF8Error names the first invalid byte of value, which must not
+// be valid UTF-8, and how to re-encode a file of the given format.
+func invalidUTF8Error(value string, format Format) error {
+	offset := 0
+	for offset < len(value) {
+		c, size := utf8.DecodeRuneInString(value[offset:])
+		if c == utf8.RuneError && size == 1 {
+			break
+		}
+		offset += size
+	}
+	fix := "re-encode the file as UTF-8, for example with iconv -f latin1 -t utf-8 if it was written as Latin-1"
+	if format == Parquet {
+		fix = "write the column as UTF-8 strings, decoding the source data with its real encoding first"
+	}
+	return fmt.Errorf("%w: the value %q has the byte 0x%02x at offset %d, which is not part of a UTF-8 character: %s",
+		ErrInvalidUTF8, value, value[offset], offset, fix)
 }
 
 // emptyError describes a file without data rows in the words of its

@@ -329,3 +329,82 @@ func TestJSONLMembers(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderRejectsInvalidUTF8(t *testing.T) {
+	tests := []struct {
+		name      string
+		format    Format
+		delimiter rune
+		content   string
+		wantLine  int
+		wantText  string
+	}{
+		{name: "csv", format: CSV, content: "label,score,g\n1,0.5,Other\n1,0.5,Oth\xe5r\n", wantLine: 3,
+			wantText: `p:3: column "g": not valid UTF-8: the value "Oth\xe5r" has the byte 0xe5 at offset 3`},
+		{name: "csv quoted", format: CSV, content: "label,score,g\n1,0.5,\"a,\xff\"\n", wantLine: 2, wantText: "the byte 0xff at offset 2"},
+		{name: "csv encoding/csv reader", format: CSV, delimiter: '¦', content: "label¦score¦g\n1¦0.5¦Oth\xe5r\n", wantLine: 2,
+			wantText: "iconv -f latin1 -t utf-8"},
+		{name: "csv truncated character", format: CSV, content: "label,score,g\n1,0.5,caf\xc3\n", wantLine: 2, wantText: "the byte 0xc3 at offset 3"},
+		{name: "jsonl raw byte", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"g\": \"Oth\xe5r\"}\n", wantLine: 1,
+			wantText: `p:1: column "g": not valid UTF-8: the value "Oth\xe5r"`},
+		{name: "jsonl unpaired high surrogate", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"g\": \"Oth\\ud800r\"}\n", wantLine: 1,
+			wantText: `the string contains \ud800, half of a UTF-16 surrogate pair`},
+		{name: "jsonl unpaired low surrogate", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"g\": \"Oth\\uDCE5r\"}\n", wantLine: 1,
+			wantText: `the string contains \uDCE5`},
+		{name: "jsonl reversed pair", format: JSONL, content: "{\"label\": 1, \"score\": 0.5, \"g\": \"\\ude00\\ud83d\"}\n", wantLine: 1,
+			wantText: `the string contains \ude00`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.content), Options{DisplayPath: "p", Format: tt.format, Delimiter: tt.delimiter, Columns: []string{"label", "score", "g"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = readAll(r)
+			var rowErr *RowError
+			if !errors.As(err, &rowErr) {
+				t.Fatalf("error = %v, want a *RowError", err)
+			}
+			if !errors.Is(err, ErrInvalidUTF8) {
+				t.Errorf("error %q does not wrap ErrInvalidUTF8", err)
+			}
+			if rowErr.Line != tt.wantLine || rowErr.Column != "g" {
+				t.Errorf("line, column = %d, %q, want %d, \"g\"", rowErr.Line, rowErr.Column, tt.wantLine)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+		})
+	}
+}
+
+func TestReaderAcceptsValidUnicode(t *testing.T) {
+	tests := []struct {
+		name    string
+		format  Format
+		content string
+		want    string
+	}{
+		{"csv unrequested column may be invalid", CSV, "label,score,g,note\n1,0.5,Other,caf\xe9\n", "Other"},
+		{"csv replacement character", CSV, "label,score,g\n1,0.5,a\uFFFDb\n", "a\uFFFDb"},
+		{"jsonl surrogate pair", JSONL, "{\"label\": 1, \"score\": 0.5, \"g\": \"\\ud83d\\ude00\"}\n", "\U0001F600"},
+		{"jsonl escaped replacement character", JSONL, "{\"label\": 1, \"score\": 0.5, \"g\": \"a\\ufffdb\"}\n", "a\uFFFDb"},
+		{"jsonl escaped backslash before u", JSONL, "{\"label\": 1, \"score\": 0.5, \"g\": \"\\\\ud800\uFFFD\"}\n", "\\ud800\uFFFD"},
+		{"jsonl unrequested key may be invalid", JSONL, "{\"label\": 1, \"score\": 0.5, \"g\": \"x\", \"note\": \"\\ud800\"}\n", "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.content), Options{DisplayPath: "p", Format: tt.format, Columns: []string{"label", "score", "g"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := readAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || rows[0][2] != tt.want {
+				t.Errorf("rows = %q, want one row with g = %q", rows, tt.want)
+			}
+		})
+	}
+}

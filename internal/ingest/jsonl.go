@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // maxLineBytes bounds one JSON Lines record so that a file without newlines
@@ -91,9 +94,20 @@ func (s *jsonlSource) parse(text []byte, values []string) error {
 func scalar(raw json.RawMessage) (string, error) {
 	switch raw[0] {
 	case '"':
+		// encoding/json replaces invalid UTF-8 and unpaired surrogate
+		// escapes with U+FFFD, which would make different values equal.
+		if !utf8.Valid(raw) {
+			return "", invalidUTF8Error(string(raw[1:len(raw)-1]), JSONL)
+		}
 		var text string
 		if err := json.Unmarshal(raw, &text); err != nil {
 			return "", fmt.Errorf("invalid JSON string: %w", err)
+		}
+		if strings.ContainsRune(text, utf8.RuneError) {
+			if escape := unpairedSurrogate(raw); escape != "" {
+				return "", fmt.Errorf("%w: the string contains %s, half of a UTF-16 surrogate pair, which is not a character (Python's json.dumps writes one for a byte that was read with errors=\"surrogateescape\"): decode the source data with its real encoding, then write the file again",
+					ErrInvalidUTF8, escape)
+			}
 		}
 		return text, nil
 	case '{', '[':
@@ -168,4 +182,45 @@ func repeatedKey(text []byte) string {
 		}
 	}
 	return ""
+}
+
+// unpairedSurrogate returns the first \uXXXX escape of the JSON string raw
+// that is a UTF-16 surrogate without its other half, or "" if there is
+// none. raw must be a valid JSON string, quotes included.
+func unpairedSurrogate(raw []byte) string {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		unit := escapedUnit(raw[i:])
+		switch {
+		case unit >= 0xD800 && unit < 0xDC00:
+			if next := escapedUnit(raw[i+6:]); next >= 0xDC00 && next < 0xE000 {
+				i += 11
+				continue
+			}
+			return string(raw[i : i+6])
+		case unit >= 0xDC00 && unit < 0xE000:
+			return string(raw[i : i+6])
+		}
+		i += 5
+	}
+	return ""
+}
+
+// escapedUnit returns the UTF-16 code unit of a \uXXXX escape at the start
+// of text, or -1 when text does not start with one.
+func escapedUnit(text []byte) int {
+	if len(text) < 6 || text[0] != '\\' || text[1] != 'u' {
+		return -1
+	}
+	unit, err := strconv.ParseUint(string(text[2:6]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return int(unit)
 }

@@ -257,20 +257,19 @@ func (c *scoreCache) parse(text string) (float64, error) {
 	return score, nil
 }
 
-// parseScore parses a score, which must be a finite number.
+// parseScore parses a score, which must be a finite number in decimal
+// notation.
 func parseScore(text string) (float64, error) {
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
 		return 0, errors.New("the score is empty: give every row a score, or remove the score column from the config")
 	}
-	score, err := strconv.ParseFloat(trimmed, 64)
-	// ParseFloat reports ErrRange with ±Inf on overflow. An underflow to
-	// zero or a subnormal is a usable score.
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("%q is not a number: scores must be finite numbers such as 0.73", text)
-	}
-	if math.IsNaN(score) || math.IsInf(score, 0) {
-		return 0, fmt.Errorf("%q is not a finite number: scores must be finite numbers such as 0.73", text)
+	score, err := parseDecimal(trimmed)
+	switch {
+	case errors.Is(err, errNotDecimal):
+		return 0, fmt.Errorf("%q is not written in decimal notation: scores must be finite decimal numbers such as 0.73 or 7.3e-1", text)
+	case err != nil:
+		return 0, fmt.Errorf("%q is %v: scores must be finite decimal numbers such as 0.73 or 7.3e-1", text, err)
 	}
 	return score, nil
 }

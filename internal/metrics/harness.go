@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxResultsBytes bounds a harness results file, which is read whole.
@@ -134,11 +135,36 @@ func readResults(spec Spec) ([]byte, Source, error) {
 		return nil, Source{}, fmt.Errorf("%s: larger than %d bytes, which is more than any harness writes", spec.DisplayPath, maxResultsBytes)
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	// encoding/json would replace invalid bytes with U+FFFD, so two task,
+	// provider, probe or metric names that differ only there would merge.
+	if !utf8.Valid(data) {
+		return nil, Source{}, invalidUTF8(spec.DisplayPath, data)
+	}
 	rows := int64(1)
 	if spec.Task == TaskGarak {
 		rows = int64(bytes.Count(bytes.TrimSpace(data), []byte("\n")) + 1)
 	}
 	return data, Source{Path: spec.DisplayPath, SHA256: hex.EncodeToString(digest[:]), Rows: rows}, nil
+}
+
+// invalidUTF8 locates the first byte of data that is not part of a UTF-8
+// character.
+func invalidUTF8(path string, data []byte) error {
+	line, column := 1, 1
+	for offset := 0; offset < len(data); {
+		c, size := utf8.DecodeRune(data[offset:])
+		if c == utf8.RuneError && size == 1 {
+			return fmt.Errorf("%s:%d:%d: the byte 0x%02x is not part of a UTF-8 character, and JSON must be UTF-8: write the file as UTF-8, or re-encode it, for example with iconv -f latin1 -t utf-8 if it was written as Latin-1",
+				path, line, column, data[offset])
+		}
+		if c == '\n' {
+			line, column = line+1, 1
+		} else {
+			column += size
+		}
+		offset += size
+	}
+	return fmt.Errorf("%s: not valid UTF-8", path)
 }
 
 // pathKey makes a name usable as one segment of a policy metric path,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -87,7 +86,7 @@ func EvaluateLatency(ctx context.Context, spec Spec) (*Summary, error) {
 // parseTimestamp reads seconds since the Unix epoch, or an RFC 3339 time.
 func parseTimestamp(text string) (float64, error) {
 	trimmed := strings.TrimSpace(text)
-	if v, err := strconv.ParseFloat(trimmed, 64); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
+	if v, err := parseDecimal(trimmed); err == nil {
 		return v, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, trimmed)

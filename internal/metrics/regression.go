@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/auditpack/auditpack/internal/ingest"
@@ -80,18 +79,19 @@ func (s *errorSums) metrics(undefined map[string]string, prefix string) map[stri
 	return out
 }
 
-// parseValue parses a true or predicted value of a regression.
+// parseValue parses a true or predicted value of a regression, or a
+// latency: a finite number in decimal notation.
 func parseValue(text string) (float64, error) {
 	trimmed := strings.TrimSpace(text)
 	if trimmed == "" {
 		return 0, errors.New("the value is empty: every row needs a number")
 	}
-	v, err := strconv.ParseFloat(trimmed, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("%q is not a number", text)
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not a finite number", text)
+	v, err := parseDecimal(trimmed)
+	switch {
+	case errors.Is(err, errNotDecimal):
+		return 0, fmt.Errorf("%q is not written in decimal notation: write numbers such as 12.5 or 1.25e1", text)
+	case err != nil:
+		return 0, fmt.Errorf("%q is %v", text, err)
 	}
 	return v, nil
 }

@@ -187,8 +187,7 @@ var fairnessKeys = []string{
 func referenceComparison(column, reference string, included []string, groups map[string]*GroupMetrics, minSize int64) (*Reference, error) {
 	ref, ok := groups[reference]
 	if !ok {
-		return nil, fmt.Errorf("group column %s has no group %q to use as the reference: its groups are %s",
-			column, reference, listGroups(slices.Sorted(maps.Keys(groups))))
+		return nil, &ReferenceGroupError{Column: column, Group: reference, Groups: slices.Sorted(maps.Keys(groups))}
 	}
 	if !slices.Contains(included, reference) {
 		return nil, fmt.Errorf("the reference group %q of %s has %d rows, fewer than the minimum group size %d: pick a larger group",
@@ -395,4 +394,18 @@ func groupMetrics(c counts, undefined map[string]string, key string) *GroupMetri
 		Precision:     ratio(c.tp, c.tp+c.fp, undefined, key+"precision", reasonNoPredictedPositives),
 		Accuracy:      float64(c.tp+c.tn) / float64(count),
 	}
+}
+
+// ReferenceGroupError is a configured reference group that the group
+// column does not have.
+type ReferenceGroupError struct {
+	Column string
+	Group  string
+	// Groups are the column's groups, sorted.
+	Groups []string
+}
+
+func (e *ReferenceGroupError) Error() string {
+	return fmt.Sprintf("group column %s has no group %q to use as the reference; set the reference to one of its groups: %s",
+		e.Column, e.Group, quoteList(e.Groups))
 }

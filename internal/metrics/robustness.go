@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/auditpack/auditpack/internal/ingest"
@@ -22,14 +23,17 @@ type Robustness struct {
 	Description string `json:"description,omitempty"`
 	// Drop maps every overall metric defined in both evaluations to how
 	// much worse the stressed one is: clean minus stressed for a metric
-	// where higher is better, stressed minus clean for an error or a loss.
+	// where higher is better, stressed minus clean for an error or a loss,
+	// and the growth of the absolute value for a signed bias (meanError).
 	// A positive drop is always a deterioration.
 	Drop map[string]*float64 `json:"drop"`
 	// FlipRate is Flips over PairedRows: the share of rows whose predicted
-	// label differs between the two evaluations.
-	FlipRate   *float64 `json:"flipRate"`
-	Flips      int64    `json:"flips"`
-	PairedRows int64    `json:"pairedRows"`
+	// label differs between the two evaluations. It is undefined for a
+	// regression, which predicts no labels.
+	FlipRate *float64 `json:"flipRate"`
+	Flips    int64    `json:"flips"`
+	// PairedRows is the number of rows of each file, read side by side.
+	PairedRows int64 `json:"pairedRows"`
 	// Undefined maps "drop.<metric>" or "flipRate" to the reason that
 	// value is nil.
 	Undefined map[string]string `json:"undefined"`
@@ -40,6 +44,22 @@ var lowerIsBetter = map[string]bool{
 	"brierScore": true, "logLoss": true, "expectedCalibrationError": true,
 	"fpr": true, "fnr": true, "mae": true, "mse": true, "rmse": true, "mape": true,
 	"medianAbsoluteError": true, "maxError": true,
+}
+
+// zeroIsBest lists the signed metrics whose ideal value is 0, so that a
+// larger absolute value is worse whatever the sign.
+var zeroIsBest = map[string]bool{"meanError": true}
+
+// drop returns how much worse the stressed value of a metric is than the
+// clean one; a positive drop is a deterioration.
+func drop(metric string, clean, stressed float64) float64 {
+	switch {
+	case zeroIsBest[metric]:
+		return math.Abs(stressed) - math.Abs(clean)
+	case lowerIsBetter[metric]:
+		return stressed - clean
+	}
+	return clean - stressed
 }
 
 // Report is the result of one evaluation of any task, as stored under
@@ -70,10 +90,10 @@ type StressSpec struct {
 }
 
 // Compare attaches to stressed the drop of every metric against clean and,
-// for a classification task, the prediction flip rate. It reads both
-// prediction files side by side: they must have the same number of rows in
-// the same order, and when an id column is configured for both, the ids of
-// every pair must match.
+// for a classification task, the prediction flip rate. For every task with
+// a predictions file it reads both files side by side. They must have the
+// same number of rows in the same order, and when both configure an id
+// column, the ids of every pair must match.
 func Compare(ctx context.Context, cleanSpec, stressedSpec Spec, clean, stressed Report, stress StressSpec) error {
 	r := &Robustness{
 		Baseline: cleanSpec.Name, Kind: stress.Kind, Description: stress.Description,
@@ -87,20 +107,21 @@ func Compare(ctx context.Context, cleanSpec, stressedSpec Spec, clean, stressed 
 			r.Undefined["drop."+key] = "the metric is undefined in the clean or the stressed evaluation"
 			continue
 		}
-		drop := *b - *a
-		if lowerIsBetter[key] {
-			drop = -drop
-		}
-		r.Drop[key] = finite(drop, r.Undefined, "drop."+key)
+		r.Drop[key] = finite(drop(key, *b, *a), r.Undefined, "drop."+key)
 	}
 
 	switch cleanSpec.Task {
-	case TaskBinaryClassification, TaskMulticlassClassification:
-		flips, paired, err := countFlips(ctx, cleanSpec.withDefaults(), stressedSpec.withDefaults())
+	case TaskBinaryClassification, TaskMulticlassClassification, TaskRegression:
+		flips, paired, err := pairRows(ctx, cleanSpec.withDefaults(), stressedSpec.withDefaults())
 		if err != nil {
 			return fmt.Errorf("comparing %s with its baseline %s: %w", stressedSpec.Name, cleanSpec.Name, err)
 		}
-		r.Flips, r.PairedRows = flips, paired
+		r.PairedRows = paired
+		if cleanSpec.Task == TaskRegression {
+			r.Undefined["flipRate"] = "a flip is a changed predicted label, and task " + cleanSpec.Task + " predicts no labels"
+			break
+		}
+		r.Flips = flips
 		r.FlipRate = ratio(flips, paired, r.Undefined, "flipRate", "no paired rows")
 	default:
 		r.Undefined["flipRate"] = "a flip is a changed predicted label, and task " + cleanSpec.Task + " predicts no labels"
@@ -109,9 +130,10 @@ func Compare(ctx context.Context, cleanSpec, stressedSpec Spec, clean, stressed 
 	return nil
 }
 
-// countFlips reads the prediction columns of both files in step and counts
-// the rows whose prediction differs.
-func countFlips(ctx context.Context, cleanSpec, stressedSpec Spec) (flips, paired int64, err error) {
+// pairRows reads the prediction columns of both files in step, checks
+// that their rows pair up, and counts the rows whose prediction differs
+// as text. The count is a flip count only for a classification task.
+func pairRows(ctx context.Context, cleanSpec, stressedSpec Spec) (flips, paired int64, err error) {
 	withID := cleanSpec.Columns.ID != "" && stressedSpec.Columns.ID != ""
 	open := func(s Spec) (*ingest.Reader, error) {
 		columns := []string{s.Columns.Prediction}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -59,11 +60,28 @@ type GroupSummary struct {
 	Groups         map[string]map[string]*float64 `json:"groups"`
 	// Fairness holds, for each compared metric m, mDifference (largest
 	// group value minus smallest), mRatio (smallest over largest) and,
-	// with a reference group, mReferenceDifference (the largest absolute
-	// difference of a group from the reference).
-	Fairness            map[string]*float64  `json:"fairness"`
+	// with a reference group, mReferenceDifference: the largest absolute
+	// value of the differences in Reference, so never negative.
+	Fairness map[string]*float64 `json:"fairness"`
+	// Reference holds the signed difference of every included group from
+	// the reference group; nil without a reference group.
+	Reference           *SummaryReference    `json:"reference,omitempty"`
 	Undefined           map[string]string    `json:"undefined"`
 	ConfidenceIntervals map[string]*Interval `json:"confidenceIntervals,omitempty"`
+}
+
+// SummaryReference compares every included group of a multiclass or
+// regression group column with the reference group, in the same form as
+// Reference does for binary classification.
+type SummaryReference struct {
+	// Group is the reference group's name.
+	Group string `json:"group"`
+	// Groups maps every other included group to mDifference for each
+	// compared metric m: the group's value minus the reference group's.
+	Groups map[string]map[string]*float64 `json:"groups"`
+	// Undefined maps a path relative to this object, such as
+	// "groups.Asian.maeDifference", to the reason that value is nil.
+	Undefined map[string]string `json:"undefined"`
 }
 
 // groupGaps fills summary.Fairness for the compared metrics over the
@@ -79,26 +97,73 @@ func groupGaps(summary *GroupSummary, compared []string) error {
 	}
 	if ref := summary.ReferenceGroup; ref != "" {
 		if _, ok := summary.Groups[ref]; !ok {
-			return fmt.Errorf("group column %s has no group %q to use as the reference: its groups are %s",
-				summary.Column, ref, listGroups(slices.Sorted(maps.Keys(summary.Groups))))
+			return &ReferenceGroupError{Column: summary.Column, Group: ref, Groups: slices.Sorted(maps.Keys(summary.Groups))}
 		}
 		if !slices.Contains(included, ref) {
 			return fmt.Errorf("the reference group %q of %s is smaller than the minimum group size %d: pick a larger group",
 				ref, summary.Column, summary.MinGroupSize)
 		}
+		summary.Reference = &SummaryReference{Group: ref, Groups: map[string]map[string]*float64{}, Undefined: map[string]string{}}
+		for _, name := range included {
+			if name != ref {
+				summary.Reference.Groups[name] = map[string]*float64{}
+			}
+		}
 	}
 	for _, metric := range compared {
 		gapsOf(summary, included, metric)
+		if summary.Reference != nil {
+			referenceGapsOf(summary, metric)
+		}
 	}
 	return nil
+}
+
+// referenceGapsOf fills, for one metric, every group's difference from the
+// reference group and fairness.<metric>ReferenceDifference, the largest
+// absolute difference.
+func referenceGapsOf(summary *GroupSummary, metric string) {
+	ref := summary.Reference
+	key := metric + "ReferenceDifference"
+	base := summary.Groups[ref.Group][metric]
+	var largest float64
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(ref.Groups)) {
+		value := summary.Groups[name][metric]
+		gapKey := "groups." + name + "." + metric + "Difference"
+		if value == nil || base == nil {
+			ref.Groups[name][metric+"Difference"] = nil
+			ref.Undefined[gapKey] = metric + " is undefined for this group or for the reference group"
+			missing = append(missing, name)
+			continue
+		}
+		gap := finite(*value-*base, ref.Undefined, gapKey)
+		ref.Groups[name][metric+"Difference"] = gap
+		if gap == nil {
+			missing = append(missing, name)
+			continue
+		}
+		largest = max(largest, math.Abs(*gap))
+	}
+
+	switch {
+	case base == nil:
+		summary.Fairness[key] = nil
+		summary.Undefined["fairness."+key] = fmt.Sprintf("%s is undefined for the reference group %q", metric, ref.Group)
+	case len(missing) > 0:
+		summary.Fairness[key] = nil
+		summary.Undefined["fairness."+key] = fmt.Sprintf("%s is undefined for %s", metric, listGroups(missing))
+	case len(ref.Groups) == 0:
+		summary.Fairness[key] = nil
+		summary.Undefined["fairness."+key] = "no other group is large enough to compare with the reference"
+	default:
+		summary.Fairness[key] = finite(largest, summary.Undefined, "fairness."+key)
+	}
 }
 
 func gapsOf(summary *GroupSummary, included []string, metric string) {
 	undefined := summary.Undefined
 	keys := []string{metric + "Difference", metric + "Ratio"}
-	if summary.ReferenceGroup != "" {
-		keys = append(keys, metric+"ReferenceDifference")
-	}
 	fail := func(reason string) {
 		for _, key := range keys {
 			summary.Fairness[key] = nil
@@ -125,21 +190,6 @@ func gapsOf(summary *GroupSummary, included []string, metric string) {
 	summary.Fairness[metric+"Difference"] = finite(spread(values), undefined, "fairness."+metric+"Difference")
 	summary.Fairness[metric+"Ratio"] = rangeRatio(values, undefined, "fairness."+metric+"Ratio",
 		"the largest group value is 0, so the ratio is 0/0")
-	if ref := summary.ReferenceGroup; ref != "" {
-		base := *summary.Groups[ref][metric]
-		largest := 0.0
-		for _, v := range values {
-			largest = max(largest, abs(v-base))
-		}
-		summary.Fairness[metric+"ReferenceDifference"] = finite(largest, undefined, "fairness."+metric+"ReferenceDifference")
-	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 func ptr(v float64) *float64 { return &v }

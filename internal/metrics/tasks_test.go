@@ -382,6 +382,10 @@ func TestHarnessErrors(t *testing.T) {
 		{"metrics-json nested", TaskMetricsJSON, `{"a": {"b": 1}}`, "flatten nested objects"},
 		{"metrics-json dotted name", TaskMetricsJSON, `{"a.b": 1}`, `"a.b"`},
 		{"promptfoo without results", TaskPromptfoo, `{"evalId": "x"}`, `no "results"`},
+		{"lm-eval invalid UTF-8 task name", TaskLMEvalHarness, "{\"results\": {\n  \"t\xe5sk\": {\"acc\": 0.5}}}", "r.json:2:5: the byte 0xe5 is not part of a UTF-8 character"},
+		{"garak invalid UTF-8 probe name", TaskGarak, "{\"entry_type\": \"init\"}\n{\"entry_type\": \"eval\", \"probe\": \"d\xffn\"}\n", "r.json:2:35: the byte 0xff"},
+		{"metrics-json invalid UTF-8 name", TaskMetricsJSON, "{\"acc\xe9\": 1, \"acc\xe8\": 2}", "iconv -f latin1 -t utf-8"},
+		{"promptfoo invalid UTF-8 provider", TaskPromptfoo, "{\"results\": [{\"success\": true, \"provider\": \"gpt\xa0\"}]}", "r.json:1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,5 +394,100 @@ func TestHarnessErrors(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestReferenceDifferencesAreGroupMinusReference checks that every task
+// reports a group's difference from the reference group as the group's
+// value minus the reference's.
+func TestReferenceDifferencesAreGroupMinusReference(t *testing.T) {
+	// Group M is the reference. In every task F does worse than M and X
+	// does better or worse by a smaller amount.
+	tests := []struct {
+		name   string
+		task   string
+		csv    string
+		metric string
+		// want maps each group to its difference from M.
+		want map[string]float64
+		// wantLargest is the largest absolute difference.
+		wantLargest float64
+	}{
+		{
+			name: "multiclass accuracy", task: TaskMulticlassClassification, metric: "accuracy",
+			csv: "y,p,g\n" +
+				"a,a,M\nb,b,M\nc,c,M\na,a,M\n" +
+				"a,a,F\nb,b,F\nc,a,F\na,b,F\n" +
+				"a,a,X\nb,b,X\nc,c,X\na,c,X\n",
+			want:        map[string]float64{"F": -0.5, "X": -0.25},
+			wantLargest: 0.5,
+		},
+		{
+			name: "regression mae", task: TaskRegression, metric: "mae",
+			csv:         "y,p,g\n10,11,M\n20,19,M\n10,13,F\n20,17,F\n10,10,X\n20,20,X\n",
+			want:        map[string]float64{"F": 2, "X": -1},
+			wantLargest: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := Spec{Name: "r", Task: tt.task, Path: writeFile(t, "p.csv", []byte(tt.csv)),
+				Columns: Columns{Label: "y", Prediction: "p"}, Groups: []string{"g"}, ReferenceGroups: map[string]string{"g": "M"}}
+			report, err := Run(t.Context(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := report.(*Summary).Groups["g"]
+			if g.Reference == nil || g.Reference.Group != "M" {
+				t.Fatalf("reference = %+v, want the comparison with M", g.Reference)
+			}
+			if _, ok := g.Reference.Groups["M"]; ok {
+				t.Error("the reference group is compared with itself")
+			}
+			for group, want := range tt.want {
+				got := metricValue(t, g.Reference.Groups[group], tt.metric+"Difference")
+				if math.Abs(got-want) > 1e-12 {
+					t.Errorf("reference.groups.%s.%sDifference = %v, want %v (group minus reference)", group, tt.metric, got, want)
+				}
+			}
+			if got := metricValue(t, g.Fairness, tt.metric+"ReferenceDifference"); math.Abs(got-tt.wantLargest) > 1e-12 {
+				t.Errorf("fairness.%sReferenceDifference = %v, want %v", tt.metric, got, tt.wantLargest)
+			}
+		})
+	}
+
+	t.Run("binary tpr", func(t *testing.T) {
+		csv := "label,prediction,g\n1,1,M\n1,1,M\n0,0,M\n1,1,F\n1,0,F\n0,0,F\n"
+		spec := Spec{Name: "b", Task: TaskBinaryClassification, Path: writeFile(t, "p.csv", []byte(csv)), PositiveLabel: "1",
+			Columns: Columns{Label: "label", Prediction: "prediction"}, Groups: []string{"g"}, ReferenceGroups: map[string]string{"g": "M"}}
+		e, err := Evaluate(t.Context(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gap := e.Groups["g"].Reference.Groups["F"]
+		if gap == nil || gap.TPRDifference == nil || *gap.TPRDifference != -0.5 {
+			t.Errorf("reference.groups.F = %+v, want tprDifference -0.5 (group minus reference)", gap)
+		}
+	})
+}
+
+func TestReferenceDifferenceWithoutOtherGroups(t *testing.T) {
+	// X is below the minimum group size, so M has no group to compare with.
+	csv := "y,p,g\n10,11,M\n20,19,M\n10,13,X\n"
+	spec := Spec{Name: "r", Task: TaskRegression, Path: writeFile(t, "p.csv", []byte(csv)),
+		Columns: Columns{Label: "y", Prediction: "p"}, Groups: []string{"g"}, MinGroupSize: 2, ReferenceGroups: map[string]string{"g": "M"}}
+	s, err := EvaluateRegression(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.Groups["g"]
+	if len(g.Reference.Groups) != 0 {
+		t.Errorf("reference.groups = %v, want none: X is excluded", g.Reference.Groups)
+	}
+	if v, ok := g.Fairness["maeReferenceDifference"]; !ok || v != nil {
+		t.Errorf("maeReferenceDifference = %v (present %v), want null", v, ok)
+	}
+	if reason := g.Undefined["fairness.maeReferenceDifference"]; !strings.Contains(reason, "no other group") {
+		t.Errorf("reason = %q, want it to say that no other group is compared", reason)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/auditpack/auditpack/internal/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -170,5 +172,75 @@ func TestMarkdownOwners(t *testing.T) {
 				t.Error("card contains a zero-width space")
 			}
 		})
+	}
+}
+
+// summaryInput is cardInput with a verdict that has every kind of result
+// and a baseline, made from a working tree with uncommitted changes.
+func summaryInput(t *testing.T) Input {
+	t.Helper()
+	in := cardInput(t)
+	in.Lineage = []byte(`{"artifacts": [], "datasets": [],
+		"repository": {"commit": "abc123", "dirty": true, "files": [
+			{"path": ".auditpack.yml", "state": "modified"}, {"path": "models/model.onnx", "state": "clean"},
+			{"path": "eval/predictions.csv", "state": "modified"}, {"path": "/data/x", "state": "outside"}]}}`)
+	in.Signing = "unsigned"
+	in.Tool = "auditpack test"
+	ptr := func(v float64) *float64 { return &v }
+	in.Verdict = &policy.Verdict{
+		Result: policy.OutcomeFail,
+		Counts: policy.Counts{Passed: 2, Warned: 1, Failed: 2, NoBaseline: 1, NotApplicable: 1},
+		Baseline: &policy.BaselineInfo{Source: "release v1.2.0, asset auditpack-out.tar.gz", Status: policy.BaselineVerified,
+			Signer: "key 3683a94d", SHA256: "cefe871a"},
+		Results: []policy.Result{
+			{RuleID: "acc-floor", Metric: "evaluations.holdout.metrics.accuracy", Min: ptr(0.6), Value: ptr(0.81), Outcome: policy.OutcomePass},
+			{RuleID: "acc-regress", Metric: "evaluations.holdout.metrics.accuracy", MaxDrop: ptr(0.01), Value: ptr(0.616008),
+				Baseline: ptr(0.660726), Delta: ptr(-0.044718), Outcome: policy.OutcomeFail},
+			{RuleID: "fnr-rise", Metric: "evaluations.noisy.metrics.fnr", Max: ptr(0.4), MaxIncrease: ptr(0.03), Value: ptr(0.3), Outcome: policy.OutcomeNoBaseline},
+			{RuleID: "four-fifths-rule", Metric: "evaluations.holdout.groups.race_x.fairness.disparateImpactRatio", Min: ptr(0.8), Value: ptr(0.39),
+				Severity: policy.SeverityWarn, Outcome: policy.OutcomeWarn},
+			{RuleID: "r2-floor", Metric: "evaluations.*.metrics.r2", Tasks: []string{"regression"}, Min: ptr(0), Outcome: policy.OutcomeNotApplicable},
+			{RuleID: "licenses", Metric: "model.license", License: "MIT", Outcome: policy.OutcomePass,
+				Message: "licence MIT: permitted by the allow-list (MIT)"},
+			{RuleID: "licenses", Metric: "datasets.train.license", License: "CC-BY-NC-4.0", Outcome: policy.OutcomeFail,
+				Message: "licence CC-BY-NC-4.0: needs denied licence(s) CC-BY-NC-4.0"},
+		},
+	}
+	return in
+}
+
+func TestSummaryGolden(t *testing.T) {
+	got, err := Summary(summaryInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "summary.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/modelcard -run TestSummaryGolden -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("summary.md differs from %s (-want +got):\n%s", golden, diff)
+	}
+}
+
+func TestSummaryWithoutBaselineOrChanges(t *testing.T) {
+	in := summaryInput(t)
+	in.Lineage = []byte(`{"repository": {"commit": "abc123", "dirty": false}}`)
+	in.Verdict.Baseline = &policy.BaselineInfo{Source: "the latest release", Status: policy.BaselineMissing, Reason: "the repository has no release"}
+	in.Verdict.Counts.NoBaseline = 0
+	got, err := Summary(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unwanted := range []string{"Baseline:", "Uncommitted changes"} {
+		if strings.Contains(string(got), unwanted) {
+			t.Errorf("summary mentions %q:\n%s", unwanted, got)
+		}
 	}
 }

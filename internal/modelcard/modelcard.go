@@ -144,6 +144,10 @@ type lineageDoc struct {
 		Commit string `json:"commit"`
 		Remote string `json:"remote"`
 		Dirty  bool   `json:"dirty"`
+		Files  []struct {
+			Path  string `json:"path"`
+			State string `json:"state"`
+		} `json:"files"`
 	} `json:"repository"`
 }
 

@@ -84,6 +84,7 @@ func Markdown(in Input) ([]byte, error) {
 	if in.Verdict != nil {
 		writeVerdictLine(&b, in.Verdict)
 		b.WriteString("\n")
+		writeBaseline(&b, in.Verdict)
 		writeFindings(&b, in.Verdict, true)
 	}
 
@@ -167,7 +168,12 @@ func Summary(in Input) ([]byte, error) {
 	if in.Verdict != nil {
 		writeVerdictLine(&b, in.Verdict)
 		b.WriteString("\n")
+		writeBaseline(&b, in.Verdict)
+		writeDirty(&b, d.lineage)
 		writeFindings(&b, in.Verdict, false)
+		writeNotApplicable(&b, in.Verdict)
+	} else {
+		writeDirty(&b, d.lineage)
 	}
 
 	var binary, others []string
@@ -197,7 +203,7 @@ func Summary(in Input) ([]byte, error) {
 		b.WriteString("| Evaluation | Task | Rows | Key metrics |\n| --- | --- | ---: | --- |\n")
 		for _, name := range others {
 			ev := d.metrics.Evaluations[name]
-			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", cell(name), ev.Task, ev.Source.Rows, keyMetrics(ev))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(name), ev.Task, rowCount(ev), keyMetrics(ev))
 		}
 		b.WriteString("\n")
 	}
@@ -211,15 +217,71 @@ func writeVerdictLine(b *bytes.Buffer, v *policy.Verdict) {
 		policy.OutcomeWarn: "PASS with warnings",
 		policy.OutcomeFail: "FAIL",
 	}[v.Result]
-	fmt.Fprintf(b, "**Verdict: %s.** %d rule checks passed, %d warned, %d failed.\n", label, v.Counts.Passed, v.Counts.Warned, v.Counts.Failed)
+	fmt.Fprintf(b, "**Verdict: %s.** %d rule checks passed, %d warned, %d failed", label, v.Counts.Passed, v.Counts.Warned, v.Counts.Failed)
+	if v.Counts.NoBaseline > 0 {
+		fmt.Fprintf(b, ", %d not checked for lack of a baseline", v.Counts.NoBaseline)
+	}
+	if v.Counts.NotApplicable > 0 {
+		fmt.Fprintf(b, ", %d %s not applicable", v.Counts.NotApplicable, rules(v.Counts.NotApplicable))
+	}
+	b.WriteString(".\n")
 }
 
-// writeFindings lists failed and warned results, and passed ones when all
-// is set.
+// writeBaseline names the baseline pack that the results were compared
+// with. It gives the reason none was used when a pack was refused, or when
+// none was found and rules went unchecked for that.
+func writeBaseline(b *bytes.Buffer, v *policy.Verdict) {
+	info := v.Baseline
+	if info == nil {
+		return
+	}
+	switch info.Status {
+	case policy.BaselineVerified:
+		fmt.Fprintf(b, "Baseline: %s, verified (signed by %s)", escape(info.Source), escape(info.Signer))
+	case policy.BaselineUnverified:
+		fmt.Fprintf(b, "Baseline: %s, **not verified** (%s)", escape(info.Source), escape(info.Reason))
+	case policy.BaselineRefused:
+		fmt.Fprintf(b, "Baseline: %s, **not used** (%s)", escape(info.Source), escape(info.Reason))
+	case policy.BaselineMissing:
+		if v.Counts.NoBaseline == 0 {
+			return
+		}
+		fmt.Fprintf(b, "Baseline: none found at %s (%s)", escape(info.Source), escape(info.Reason))
+	default:
+		return
+	}
+	if info.SHA256 != "" {
+		fmt.Fprintf(b, "; archive SHA-256 `%s`", info.SHA256)
+	}
+	b.WriteString(".\n\n")
+}
+
+// writeDirty warns that the pack was made from a working tree with
+// uncommitted changes, naming the changed paths.
+func writeDirty(b *bytes.Buffer, lin lineageDoc) {
+	r := lin.Repository
+	if r == nil || !r.Dirty {
+		return
+	}
+	var changed []string
+	for _, f := range r.Files {
+		if f.State == "modified" {
+			changed = append(changed, cell(f.Path))
+		}
+	}
+	fmt.Fprintf(b, "**Uncommitted changes:** the working tree at commit `%s` had uncommitted changes", r.Commit)
+	if len(changed) > 0 {
+		fmt.Fprintf(b, " (%s)", strings.Join(changed, ", "))
+	}
+	b.WriteString(", so this pack does not describe a committed state.\n\n")
+}
+
+// writeFindings lists failed, warned and unchecked results, and passed and
+// not applicable ones when all is set.
 func writeFindings(b *bytes.Buffer, v *policy.Verdict, all bool) {
 	var rows []policy.Result
 	for _, r := range v.Results {
-		if all || r.Outcome != policy.OutcomePass {
+		if all || r.Outcome != policy.OutcomePass && r.Outcome != policy.OutcomeNotApplicable {
 			rows = append(rows, r)
 		}
 	}
@@ -228,13 +290,23 @@ func writeFindings(b *bytes.Buffer, v *policy.Verdict, all bool) {
 	}
 	b.WriteString("| Outcome | Rule | Metric | Value | Threshold |\n| --- | --- | --- | ---: | --- |\n")
 	for _, r := range rows {
-		val := "undefined"
-		if r.Value != nil {
-			val = policy.Format(*r.Value)
-		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", outcomeLabel(r), cell(r.RuleID), cell(r.Metric), val, threshold(r))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", outcomeLabel(r), cell(r.RuleID), cell(r.Metric), resultValue(r), threshold(r))
 	}
 	b.WriteString("\n")
+}
+
+// writeNotApplicable names the rules that applied to no evaluation, which
+// the summary leaves out of its table.
+func writeNotApplicable(b *bytes.Buffer, v *policy.Verdict) {
+	var ids []string
+	for _, r := range v.Results {
+		if r.Outcome == policy.OutcomeNotApplicable {
+			ids = append(ids, fmt.Sprintf("%s (%s)", cell(r.RuleID), cell(strings.Join(r.Tasks, ", "))))
+		}
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(b, "Not applicable, because no evaluation has their tasks: %s.\n\n", strings.Join(ids, "; "))
+	}
 }
 
 func outcomeLabel(r policy.Result) string {
@@ -245,17 +317,56 @@ func outcomeLabel(r policy.Result) string {
 		return "warned"
 	case policy.OutcomeNoBaseline:
 		return "no baseline"
+	case policy.OutcomeNotApplicable:
+		return "not applicable"
 	}
 	return "passed"
 }
 
+// resultValue renders the measured value of a result: the licence
+// expression of a licence result, a dash for a rule that did not apply.
+func resultValue(r policy.Result) string {
+	switch {
+	case r.RuleID == policy.RuleLicenses:
+		if r.License == "" {
+			return "none declared"
+		}
+		return cell(r.License)
+	case r.Outcome == policy.OutcomeNotApplicable:
+		return "–"
+	case r.Value == nil:
+		return "undefined"
+	}
+	return policy.Format(*r.Value)
+}
+
+// threshold renders a result's bounds, with the baseline value that
+// max_drop and max_increase are measured from. A licence result has no
+// number to bound, so it gives the reason for its outcome instead.
 func threshold(r policy.Result) string {
+	if r.RuleID == policy.RuleLicenses {
+		return cell(policy.LicenseReason(r))
+	}
 	var parts []string
 	if r.Min != nil {
 		parts = append(parts, "≥ "+policy.Format(*r.Min))
 	}
 	if r.Max != nil {
 		parts = append(parts, "≤ "+policy.Format(*r.Max))
+	}
+	if r.MaxDrop != nil || r.MaxIncrease != nil {
+		var change []string
+		if r.MaxDrop != nil {
+			change = append(change, "max\\_drop "+policy.Format(*r.MaxDrop))
+		}
+		if r.MaxIncrease != nil {
+			change = append(change, "max\\_increase "+policy.Format(*r.MaxIncrease))
+		}
+		from := "(no baseline value)"
+		if r.Baseline != nil {
+			from = "vs baseline " + policy.Format(*r.Baseline)
+		}
+		parts = append(parts, strings.Join(change, " and ")+" "+from)
 	}
 	return strings.Join(parts, " and ")
 }
@@ -320,4 +431,12 @@ func escape(s string) string {
 func cell(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
 	return escape(s)
+}
+
+// rules returns "rule" or "rules" to agree with n.
+func rules(n int) string {
+	if n == 1 {
+		return "rule"
+	}
+	return "rules"
 }

@@ -38,7 +38,11 @@ func writeOtherEvaluation(b *bytes.Buffer, ev evaluation) {
 	if ev.Unit != "" {
 		unit = ", values in " + ev.Unit
 	}
-	fmt.Fprintf(b, "Task %s on %s (%d rows, SHA-256 `%s`%s).\n\n", ev.Task, cell(ev.Source.Path), ev.Source.Rows, ev.Source.SHA256, unit)
+	rows := ""
+	if n := rowCount(ev); n != "—" {
+		rows = n + " rows, "
+	}
+	fmt.Fprintf(b, "Task %s on %s (%sSHA-256 `%s`%s).\n\n", ev.Task, cell(ev.Source.Path), rows, ev.Source.SHA256, unit)
 
 	if len(ev.Metrics) > 0 {
 		b.WriteString("| Metric | Value |\n| --- | ---: |\n")
@@ -179,4 +183,15 @@ func writeExtras(b *bytes.Buffer, ev evaluation) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// rowCount renders the number of rows an evaluation read, or "—" for a
+// harness result, whose source is one document (or a report's lines) and
+// not a row per example.
+func rowCount(ev evaluation) string {
+	switch ev.Task {
+	case "lm-eval-harness", "promptfoo", "garak", "metrics-json":
+		return "—"
+	}
+	return fmt.Sprintf("%d", ev.Source.Rows)
 }

@@ -3,6 +3,7 @@ package pack
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -120,7 +121,8 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 		return "", nil, fmt.Errorf("%w: not a gzip stream: %w", ErrInvalidPack, err)
 	}
 	gz.Multistream(false)
-	tr := tar.NewReader(gz)
+	tail := &tailReader{r: gz}
+	tr := tar.NewReader(tail)
 
 	var (
 		top     string
@@ -135,6 +137,9 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 			break
 		}
 		if err != nil {
+			if name, ok := tail.sparseHeader(); ok && errors.Is(err, tar.ErrHeader) {
+				return "", nil, fmt.Errorf("%w: archive entry %q is a GNU sparse file; a pack contains only regular files and directories", ErrInvalidPack, name)
+			}
 			return "", nil, fmt.Errorf("%w: reading archive entry %d: %w", ErrInvalidPack, count, err)
 		}
 		if count > limits.MaxEntries {
@@ -148,7 +153,8 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 		case tar.TypeDir:
 			isDir = true
 		default:
-			return "", nil, fmt.Errorf("%w: archive entry %q is a %s; a pack contains only regular files and directories", ErrInvalidPack, header.Name, typeName(header.Typeflag))
+			kind := typeName(header.Typeflag)
+			return "", nil, fmt.Errorf("%w: archive entry %q is %s %s; a pack contains only regular files and directories", ErrInvalidPack, header.Name, article(kind), kind)
 		}
 		name := header.Name
 		if isDir {
@@ -265,8 +271,66 @@ func typeName(flag byte) string {
 	case tar.TypeFifo:
 		return "named pipe"
 	case tar.TypeGNUSparse:
-		return "sparse file"
-	default:
-		return fmt.Sprintf("entry of type %q", flag)
+		return "GNU sparse file"
+	case tar.TypeCont:
+		return "contiguous file (type 7)"
+	case tar.TypeGNULongName, tar.TypeGNULongLink:
+		return fmt.Sprintf("GNU long name entry (type %c)", flag)
+	case tar.TypeXGlobalHeader:
+		return "PAX global header (type g)"
 	}
+	if flag >= '!' && flag <= '~' {
+		return fmt.Sprintf("entry of type %c", flag)
+	}
+	return fmt.Sprintf("entry of type 0x%02x", flag)
+}
+
+// article returns "a" or "an" for the type name s.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// tailReader keeps the last bytes read from a tar stream, so that an entry
+// whose header archive/tar rejects can still be named by its type.
+type tailReader struct {
+	r    io.Reader
+	n    int64  // bytes read so far
+	tail []byte // the last tailSize bytes read, or fewer at the start
+}
+
+const tailSize = 4 << 10
+
+func (t *tailReader) Read(b []byte) (int, error) {
+	k, err := t.r.Read(b)
+	t.n += int64(k)
+	read := b[:k]
+	if len(read) >= tailSize {
+		t.tail = append(t.tail[:0], read[len(read)-tailSize:]...)
+		return k, err
+	}
+	if keep := tailSize - len(read); len(t.tail) > keep {
+		t.tail = append(t.tail[:0], t.tail[len(t.tail)-keep:]...)
+	}
+	t.tail = append(t.tail, read...)
+	return k, err
+}
+
+// sparseHeader looks for a GNU sparse entry's header among the last
+// blocks read and returns its name. archive/tar rejects some of these
+// headers as invalid without saying that the entry is sparse.
+func (t *tailReader) sparseHeader() (string, bool) {
+	const block = 512
+	start := t.n - int64(len(t.tail)) // stream offset of t.tail[0]
+	first := (block - start%block) % block
+	for off := int(first); off+block <= len(t.tail); off += block {
+		h := t.tail[off : off+block]
+		if h[156] == tar.TypeGNUSparse && bytes.HasPrefix(h[257:], []byte("ustar")) {
+			name, _, _ := bytes.Cut(h[:100], []byte{0})
+			return string(name), true
+		}
+	}
+	return "", false
 }

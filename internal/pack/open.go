@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Pack is a pack opened for reading, from a directory or an archive.
@@ -30,30 +31,37 @@ type Pack struct {
 }
 
 // Open reads the pack at path, which is a pack directory or its .tar.gz
-// archive. An archive is read into memory within the default [Limits].
-// Open checks that index.json parses and is valid, but not the digests; in
-// a directory it also rejects symbolic links and other special files
-// before it reads any file. Errors about the pack's content wrap
-// [ErrInvalidPack].
+// archive. An archive is read into memory within the default [Limits], and
+// a directory's files must fit the same total size. Open checks that
+// index.json parses and is valid, but not the digests. In a directory it
+// also rejects symbolic links and other special files before it reads any
+// file, though path itself may be a symbolic link to the pack. Errors about
+// the pack's content wrap [ErrInvalidPack] and start with path.
 func Open(ctx context.Context, path string) (*Pack, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening pack: %w", err)
 	}
 	if info.IsDir() {
-		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: path}
+		// The walk below does not follow links, so the link that path
+		// may be is resolved here: only the root is followed.
+		dir, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, fmt.Errorf("opening pack: %w", err)
+		}
+		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: dir}
 		// Every entry is checked before any is read, so that a named pipe
 		// cannot block the reader and a link cannot stand in for a file.
 		if _, err := p.present(ctx); err != nil {
-			return nil, fmt.Errorf("opening pack: %w", err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := p.readIndex(); err != nil {
-			return nil, fmt.Errorf("opening pack %s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return p, nil
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("opening pack %s: %w: it is a %s; pass a pack directory or its .tar.gz archive", path, ErrInvalidPack, modeName(info.Mode().Type()))
+		return nil, fmt.Errorf("%s: %w: it is a %s; pass a pack directory or its .tar.gz archive", path, ErrInvalidPack, modeName(info.Mode().Type()))
 	}
 
 	f, err := os.Open(path)
@@ -63,7 +71,7 @@ func Open(ctx context.Context, path string) (*Pack, error) {
 	defer f.Close()
 	p, err := OpenArchive(ctx, f, Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("opening pack %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }
@@ -145,19 +153,23 @@ func (p *Pack) ReadFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-// present lists the pack's regular files other than index.json, sorted.
-func (p *Pack) present(ctx context.Context) ([]string, error) {
-	var names []string
+// present lists the pack's regular files other than index.json, sorted,
+// with their sizes. In a directory it rejects every entry that is neither
+// a regular file nor a directory. It also rejects files, index.json
+// included, that add up to more than DefaultMaxBytes, the archive limit.
+func (p *Pack) present(ctx context.Context) ([]presentFile, error) {
+	var files []presentFile
 	if p.files != nil {
-		for name := range p.files {
+		for name, data := range p.files {
 			if name != IndexName {
-				names = append(names, name)
+				files = append(files, presentFile{name: name, size: int64(len(data))})
 			}
 		}
-		slices.Sort(names)
-		return names, nil
+		slices.SortFunc(files, comparePresent)
+		return files, nil
 	}
 
+	var total int64
 	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -175,17 +187,35 @@ func (p *Pack) present(ctx context.Context) ([]string, error) {
 			return nil
 		case !d.Type().IsRegular():
 			return fmt.Errorf("%w: %q is a %s; a pack contains only regular files and directories", ErrInvalidPack, rel, modeName(d.Type()))
-		case rel != IndexName:
-			names = append(names, rel)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		if total > DefaultMaxBytes {
+			return fmt.Errorf("%w: the pack's files exceed %d bytes in total (at %q), the limit of a pack archive", ErrInvalidPack, int64(DefaultMaxBytes), rel)
+		}
+		if rel != IndexName {
+			files = append(files, presentFile{name: rel, size: info.Size()})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing pack %s: %w", p.dir, err)
+		return nil, err
 	}
-	slices.Sort(names)
-	return names, nil
+	slices.SortFunc(files, comparePresent)
+	return files, nil
 }
+
+// presentFile is a regular file found in a pack, by its slash-separated
+// path, and its size in bytes.
+type presentFile struct {
+	name string
+	size int64
+}
+
+func comparePresent(a, b presentFile) int { return strings.Compare(a.name, b.name) }
 
 // digest returns the SHA-256 and size of a file of the pack.
 func (p *Pack) digest(ctx context.Context, name string) (string, int64, error) {

@@ -1,11 +1,15 @@
 package pack
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,5 +110,183 @@ func TestOpenRejectsSpecialPackPath(t *testing.T) {
 	_, err := Open(t.Context(), path)
 	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), "named pipe") {
 		t.Errorf("Open error = %v, want ErrInvalidPack naming a named pipe", err)
+	}
+}
+
+// tarWithTypeflag returns a pack archive whose entry p/x has typeflag
+// flag, written by patching a regular entry's header, because
+// archive/tar does not write every type.
+func tarWithTypeflag(t *testing.T, flag byte) []byte {
+	t.Helper()
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	for _, e := range append(validEntries(), entry{name: "p/x", typeflag: tar.TypeReg, body: "x"}) {
+		header := &tar.Header{Name: e.name, Typeflag: e.typeflag, Mode: 0o644, Size: int64(len(e.body)), Format: tar.FormatUSTAR}
+		if err := tw.WriteHeader(header); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Set the type byte and recompute the header checksum: the sum of the
+	// header's bytes with the checksum field read as spaces, in octal.
+	data := raw.Bytes()
+	patched := false
+	for off := 0; off+512 <= len(data); off += 512 {
+		h := data[off : off+512]
+		if !bytes.HasPrefix(h, []byte("p/x\x00")) {
+			continue
+		}
+		h[156] = flag
+		copy(h[148:156], "        ")
+		sum := 0
+		for _, b := range h {
+			sum += int(b)
+		}
+		copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+		patched = true
+	}
+	if !patched {
+		t.Fatal("no header for p/x")
+	}
+
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(data)
+	zw.Close()
+	return out.Bytes()
+}
+
+func TestOpenArchiveNamesEntryTypes(t *testing.T) {
+	tests := []struct {
+		name string
+		flag byte
+		want string
+	}{
+		{"contiguous file", tar.TypeCont, `archive entry "p/x" is a contiguous file (type 7); a pack contains only regular files and directories`},
+		{"GNU sparse file", tar.TypeGNUSparse, `archive entry "p/x" is a GNU sparse file; a pack contains only regular files and directories`},
+		{"unknown type", 'X', `archive entry "p/x" is an entry of type X; a pack contains only regular files and directories`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := OpenArchive(t.Context(), bytes.NewReader(tarWithTypeflag(t, tt.flag)), Limits{})
+			if !errors.Is(err, ErrInvalidPack) {
+				t.Fatalf("OpenArchive error = %v, want ErrInvalidPack", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("OpenArchive error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenFollowsOnlyTheRootSymlink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := Verify(t.Context(), link)
+	if err != nil {
+		t.Fatalf("Verify(link to the pack) = %v", err)
+	}
+	if !report.OK() {
+		t.Errorf("Verify(link to the pack) problems: %v", report.Problems)
+	}
+
+	if err := os.Symlink("metrics.json", filepath.Join(dir, "inner-link")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), link)
+	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), `"inner-link" is a symbolic link`) {
+		t.Errorf("Open with a link inside = %v, want ErrInvalidPack naming inner-link", err)
+	}
+}
+
+func TestOpenDirectoryErrorHasOnePrefix(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	if err := os.Symlink("metrics.json", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), dir)
+	want := dir + `: invalid pack: "link" is a symbolic link; a pack contains only regular files and directories`
+	if err == nil || err.Error() != want {
+		t.Errorf("Open error = %v, want %q", err, want)
+	}
+}
+
+func TestOpenRejectsUnsortedIndex(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	data, err := os.ReadFile(filepath.Join(dir, IndexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index Index
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(index.Files)
+	reversed, err := MarshalIndex(&index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, IndexName), reversed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = Open(t.Context(), dir)
+	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), "files must be sorted by path") {
+		t.Errorf("Open error = %v, want ErrInvalidPack saying files must be sorted", err)
+	}
+}
+
+func TestOpenDirectoryRejectsPackBeyondSizeLimit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	// A sparse file: its size counts, and it takes no space on disk.
+	f, err := os.Create(filepath.Join(dir, "huge.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(DefaultMaxBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	_, err = Open(t.Context(), dir)
+	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), fmt.Sprintf("exceed %d bytes", DefaultMaxBytes)) {
+		t.Errorf("Open error = %v, want ErrInvalidPack about the size limit", err)
+	}
+}
+
+func TestVerifyComparesSizeBeforeHashing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	writeTestFile(t, dir, "model-card.md", "# A longer model card\n")
+	writeTestFile(t, dir, "planted.bin", "not hashed")
+
+	report, err := Verify(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range report.Problems {
+		if p.ActualSHA256 != "" {
+			t.Errorf("problem %s was hashed: %+v", p.Path, p)
+		}
+		if p.ActualSize == nil {
+			t.Errorf("problem %s has no size: %+v", p.Path, p)
+		}
+	}
+	if len(report.Problems) != 2 {
+		t.Errorf("problems = %+v, want model-card.md changed and planted.bin unlisted", report.Problems)
 	}
 }

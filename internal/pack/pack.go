@@ -75,6 +75,9 @@ func validateIndex(index *Index) error {
 	}
 	seen := make(map[string]bool, len(index.Files))
 	for i, f := range index.Files {
+		if i > 0 && f.Path < index.Files[i-1].Path {
+			errs = append(errs, fmt.Errorf("files[%d].path: %q comes after %q; files must be sorted by path, byte by byte", i, f.Path, index.Files[i-1].Path))
+		}
 		if err := ValidatePath(f.Path); err != nil {
 			errs = append(errs, fmt.Errorf("files[%d].path: %w", i, err))
 		}

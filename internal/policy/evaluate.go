@@ -21,6 +21,10 @@ const (
 	OutcomePass Outcome = "pass"
 	OutcomeWarn Outcome = "warn"
 	OutcomeFail Outcome = "fail"
+	// OutcomeNotApplicable is the one result of a rule with tasks when no
+	// evaluation of those tasks is there to check. It never blocks and
+	// does not change the verdict's result.
+	OutcomeNotApplicable Outcome = "not-applicable"
 )
 
 // Verdict is the result of evaluating every rule; it is written to
@@ -43,6 +47,8 @@ type Counts struct {
 	// NoBaseline counts results of rules that only bound the change from
 	// a baseline, evaluated without one; they never block.
 	NoBaseline int `json:"noBaseline,omitempty"`
+	// NotApplicable counts rules with tasks that matched no evaluation.
+	NotApplicable int `json:"notApplicable,omitempty"`
 }
 
 // Result is one rule applied to one concrete metric path.
@@ -52,10 +58,17 @@ type Result struct {
 	Policy      string   `json:"policy"`
 	Metric      string   `json:"metric"`
 	Severity    Severity `json:"severity"`
-	Min         *float64 `json:"min,omitempty"`
-	Max         *float64 `json:"max,omitempty"`
-	// Value is the measured value; nil when the metric is undefined.
+	// Tasks are the rule's tasks; empty when it applies to every
+	// evaluation.
+	Tasks []string `json:"tasks,omitempty"`
+	Min   *float64 `json:"min,omitempty"`
+	Max   *float64 `json:"max,omitempty"`
+	// Value is the measured value; nil when the metric is undefined, for
+	// a licence result and for a rule that did not apply.
 	Value *float64 `json:"value"`
+	// License is the licence expression that a licence result checked;
+	// empty when none is declared and for other results.
+	License string `json:"license,omitempty"`
 	// MaxDrop and MaxIncrease are the rule's bounds on the change from the
 	// baseline; Baseline is the baseline pack's value of the same path
 	// and Delta is Value minus Baseline. Baseline and Delta are nil when
@@ -99,24 +112,47 @@ func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) 
 	var errs []error
 	for _, f := range files {
 		for _, rule := range f.Rules {
-			path, err := splitPath(rule.Metric)
-			if err == nil {
-				var matches []match
-				matches, err = resolve(tree, path)
-				if err == nil {
-					v.Results, errs = applyAll(rule, matches, base, v.Results, errs)
-					continue
-				}
-				err = fmt.Errorf("metric path %q: %w", rule.Metric, err)
-			}
-			errs = append(errs, &strictyaml.Error{File: rule.file, Line: rule.metricLine, Key: "metric",
-				Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)})
+			results, err := evaluateRule(tree, base, rule)
+			v.Results = append(v.Results, results...)
+			errs = append(errs, err...)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	v.tally()
+	return v, nil
+}
 
+// evaluateRule applies rule to every metric its path matches in tree, or
+// gives its one not-applicable result. A path that cannot be resolved is
+// one error; values that are not numbers give one error each.
+func evaluateRule(tree, base any, rule Rule) ([]Result, []error) {
+	pathError := func(err error) []error {
+		return []error{&strictyaml.Error{File: rule.file, Line: rule.metricLine, Key: "metric",
+			Msg: fmt.Sprintf("rule %s: %v", rule.ID, err)}}
+	}
+	path, err := splitPath(rule.Metric)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	scoped, skipped, err := scope(tree, rule, path)
+	if err != nil {
+		return nil, pathError(fmt.Errorf("metric path %q: %w", rule.Metric, err))
+	}
+	if skipped != "" {
+		return []Result{notApplicable(rule, skipped)}, nil
+	}
+	matches, err := resolve(scoped, path)
+	if err != nil {
+		return nil, pathError(fmt.Errorf("metric path %q: %w", rule.Metric, err))
+	}
+	return applyAll(rule, matches, base, nil, nil)
+}
+
+// tally counts the results by outcome and sets the verdict's result.
+func (v *Verdict) tally() {
+	v.Counts = Counts{}
 	for _, r := range v.Results {
 		switch r.Outcome {
 		case OutcomePass:
@@ -127,6 +163,8 @@ func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) 
 			v.Counts.Failed++
 		case OutcomeNoBaseline:
 			v.Counts.NoBaseline++
+		case OutcomeNotApplicable:
+			v.Counts.NotApplicable++
 		}
 	}
 	switch {
@@ -134,8 +172,94 @@ func EvaluateBaseline(metrics, baseline []byte, files []File) (*Verdict, error) 
 		v.Result = OutcomeFail
 	case v.Counts.Warned > 0:
 		v.Result = OutcomeWarn
+	default:
+		v.Result = OutcomePass
 	}
-	return v, nil
+}
+
+// scope returns the tree that the path of rule is resolved against. For a
+// rule without tasks it is tree itself. For a rule with tasks it is a copy
+// whose evaluations map keeps only the evaluations of those tasks, so that
+// a wildcard skips the others while a key that no evaluation has is still
+// an error. When the rule applies to no evaluation, because none has one
+// of its tasks or the one it names has another task, skipped gives the
+// reason. An evaluation without a task is an error, because the rule could
+// otherwise skip it unseen.
+func scope(tree any, rule Rule, path []segment) (scoped any, skipped string, err error) {
+	if len(rule.Tasks) == 0 || len(path) < 2 || path[0].wildcard || path[0].key != "evaluations" {
+		return tree, "", nil
+	}
+	root, ok := tree.(map[string]any)
+	if !ok {
+		return tree, "", nil
+	}
+	evaluations, ok := root["evaluations"].(map[string]any)
+	if !ok {
+		return tree, "", nil
+	}
+
+	tasks := strings.Join(rule.Tasks, " or ")
+	if !path[1].wildcard {
+		ev, ok := evaluations[path[1].key]
+		if !ok {
+			// resolve reports the missing name with the names there are.
+			return tree, "", nil
+		}
+		task, err := taskOf(path[1].key, ev)
+		if err != nil {
+			return nil, "", err
+		}
+		if !slices.Contains(rule.Tasks, task) {
+			return nil, fmt.Sprintf("evaluation %s has task %s, and the rule applies only to %s", formatKey(path[1].key), task, tasks), nil
+		}
+		return tree, "", nil
+	}
+
+	kept := map[string]any{}
+	for _, name := range slices.Sorted(maps.Keys(evaluations)) {
+		task, err := taskOf(name, evaluations[name])
+		if err != nil {
+			return nil, "", err
+		}
+		if slices.Contains(rule.Tasks, task) {
+			kept[name] = evaluations[name]
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Sprintf("no evaluation has task %s", tasks), nil
+	}
+	copied := maps.Clone(root)
+	copied["evaluations"] = kept
+	return copied, "", nil
+}
+
+// taskOf returns the task of the evaluation ev, named name, in the metrics
+// document.
+func taskOf(name string, ev any) (string, error) {
+	obj, _ := ev.(map[string]any)
+	task, ok := obj["task"].(string)
+	if !ok || task == "" {
+		return "", fmt.Errorf("evaluations.%s has no task in the metrics document, so tasks cannot tell whether the rule applies to it", formatKey(name))
+	}
+	return task, nil
+}
+
+// notApplicable is the one result of a rule that applied to no evaluation.
+func notApplicable(rule Rule, why string) Result {
+	return Result{
+		RuleID:      rule.ID,
+		Description: rule.Description,
+		Policy:      rule.file,
+		Metric:      rule.Metric,
+		Severity:    rule.Severity,
+		Tasks:       rule.Tasks,
+		Min:         rule.Min,
+		Max:         rule.Max,
+		MaxDrop:     rule.MaxDrop,
+		MaxIncrease: rule.MaxIncrease,
+		Outcome:     OutcomeNotApplicable,
+		Message:     why + ", so the rule was not applied",
+	}
 }
 
 // applyAll applies rule to each of its matches, appending the results to
@@ -253,6 +377,7 @@ func apply(rule Rule, m match) (Result, error) {
 		Policy:      rule.file,
 		Metric:      formatPath(m.path),
 		Severity:    rule.Severity,
+		Tasks:       rule.Tasks,
 		Min:         rule.Min,
 		Max:         rule.Max,
 	}

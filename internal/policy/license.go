@@ -85,32 +85,14 @@ func EvaluateLicenses(v *Verdict, files []File, items []Licensed) error {
 			v.Results = append(v.Results, r)
 		}
 	}
-	v.Counts = Counts{}
-	for _, r := range v.Results {
-		switch r.Outcome {
-		case OutcomePass:
-			v.Counts.Passed++
-		case OutcomeWarn:
-			v.Counts.Warned++
-		case OutcomeFail:
-			v.Counts.Failed++
-		}
-	}
-	switch {
-	case v.Counts.Failed > 0:
-		v.Result = OutcomeFail
-	case v.Counts.Warned > 0:
-		v.Result = OutcomeWarn
-	default:
-		v.Result = OutcomePass
-	}
+	v.tally()
 	return nil
 }
 
 func checkLicense(f File, item Licensed) (Result, error) {
 	lp := f.Licenses
 	r := Result{RuleID: RuleLicenses, Policy: f.Path, Metric: item.Path, Severity: SeverityBlock,
-		Description: "Licences must be allowed and not denied by policy."}
+		Description: "Licences must be allowed and not denied by policy.", License: item.License}
 	if item.License == "" {
 		r.Outcome, r.Message = OutcomeFail, "no licence is declared; set it as an SPDX expression"
 		return r, nil
@@ -133,7 +115,21 @@ func checkLicense(f File, item Licensed) (Result, error) {
 		}
 	}
 	if ok {
-		r.Outcome, r.Message = OutcomePass, fmt.Sprintf("licence %s is permitted", item.License)
+		r.Outcome = OutcomePass
+		if len(lp.Allow) > 0 {
+			var allowed []string
+			for _, id := range ids {
+				if slices.ContainsFunc(usable, func(u string) bool { return strings.EqualFold(u, id) }) {
+					allowed = append(allowed, id)
+				}
+			}
+			r.Message = fmt.Sprintf("licence %s: permitted by the allow-list", item.License)
+			if len(allowed) > 0 {
+				r.Message += fmt.Sprintf(" (%s)", strings.Join(allowed, ", "))
+			}
+		} else {
+			r.Message = fmt.Sprintf("licence %s: permitted, as it can be met without the denied licences (%s)", item.License, strings.Join(lp.Deny, ", "))
+		}
 		return r, nil
 	}
 
@@ -145,11 +141,21 @@ func checkLicense(f File, item Licensed) (Result, error) {
 		}
 	}
 	if len(bad) > 0 {
-		r.Message = fmt.Sprintf("licence %s needs denied licence(s) %s", item.License, strings.Join(bad, ", "))
+		r.Message = fmt.Sprintf("licence %s: needs denied licence(s) %s", item.License, strings.Join(bad, ", "))
 	} else {
-		r.Message = fmt.Sprintf("licence %s is not satisfied by the allowed licences %s", item.License, strings.Join(lp.Allow, ", "))
+		r.Message = fmt.Sprintf("licence %s: not satisfied by the allowed licences %s", item.License, strings.Join(lp.Allow, ", "))
 	}
 	return r, nil
+}
+
+// LicenseReason returns why a licence result passed or failed, without the
+// licence expression that its message starts with, for a table that shows
+// the expression in a column of its own.
+func LicenseReason(r Result) string {
+	if r.License == "" {
+		return r.Message
+	}
+	return strings.TrimPrefix(r.Message, "licence "+r.License+": ")
 }
 
 // denied reports whether id, or its base licence when id carries a WITH

@@ -24,8 +24,10 @@ import (
 	"io/fs"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/auditpack/auditpack/internal/config"
 	"github.com/auditpack/auditpack/internal/strictyaml"
 )
 
@@ -70,6 +72,11 @@ type Rule struct {
 	MaxDrop     *float64 `yaml:"max_drop" json:"maxDrop,omitempty"`
 	MaxIncrease *float64 `yaml:"max_increase" json:"maxIncrease,omitempty"`
 	Severity    Severity `yaml:"severity" json:"severity"`
+	// Tasks limits the evaluations that an evaluations.NAME or
+	// evaluations.* path matches to those of these tasks, such as
+	// binary-classification; empty means every evaluation. See scope in
+	// evaluate.go.
+	Tasks []string `yaml:"tasks" json:"tasks,omitempty"`
 
 	// file and line locate the rule for messages, and metricLine its
 	// metric key, for messages about the path.
@@ -146,9 +153,9 @@ func read(ref string, readFile ReadFunc, builtins fs.FS) ([]byte, error) {
 // Parse parses and validates one policy file; ref names it in messages.
 func Parse(ref string, data []byte) (*File, error) {
 	var schema fileSchema
-	doc, err := strictyaml.Decode(ref, data, &schema)
-	if err != nil {
-		return nil, err
+	doc, shapeErrs := strictyaml.DecodeAll(ref, data, &schema)
+	if doc == nil {
+		return nil, errors.Join(shapeErrs...)
 	}
 
 	var errs []error
@@ -175,6 +182,7 @@ func Parse(ref string, data []byte) (*File, error) {
 		} else if err := checkPath(r.Metric); err != nil {
 			errs = append(errs, doc.Errorf(key+".metric", "%v", err))
 		}
+		errs = append(errs, validateTasks(doc, key, r)...)
 		if r.Min == nil && r.Max == nil && r.MaxDrop == nil && r.MaxIncrease == nil {
 			errs = append(errs, doc.Errorf(key, "set min, max or both, or max_drop or max_increase to bound the change from the baseline"))
 		}
@@ -198,12 +206,44 @@ func Parse(ref string, data []byte) (*File, error) {
 			errs = append(errs, doc.Errorf(key+".severity", "must be %q or %q, got %q", SeverityBlock, SeverityWarn, r.Severity))
 		}
 	}
+	// Unknown keys and values of the wrong type are reported with the
+	// invalid values, so that one run shows every problem of the file.
+	errs = append(shapeErrs, doc.Filter(errs)...)
+	strictyaml.SortByLine(errs)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 
 	sum := sha256.Sum256(data)
 	return &File{Path: ref, SHA256: hex.EncodeToString(sum[:]), Rules: schema.Rules, Licenses: schema.Licenses}, nil
+}
+
+// validateTasks checks a rule's tasks: known task names, no duplicates,
+// and a metric path that starts at an evaluation, which is what tasks
+// filters.
+func validateTasks(doc *strictyaml.Document, key string, r *Rule) []error {
+	if r.Tasks == nil {
+		return nil
+	}
+	var errs []error
+	if len(r.Tasks) == 0 {
+		errs = append(errs, doc.Errorf(key+".tasks", "empty list: name at least one task, such as %s, or leave the key out to apply the rule to every evaluation", config.TaskBinaryClassification))
+	}
+	seen := map[string]bool{}
+	for j, task := range r.Tasks {
+		tkey := fmt.Sprintf("%s.tasks[%d]", key, j)
+		switch {
+		case !slices.Contains(config.Tasks, task):
+			errs = append(errs, doc.Errorf(tkey, "unknown task %q: tasks are %s", task, strings.Join(config.Tasks, ", ")))
+		case seen[task]:
+			errs = append(errs, doc.Errorf(tkey, "duplicate task %q", task))
+		}
+		seen[task] = true
+	}
+	if path, err := splitPath(r.Metric); err == nil && (len(path) < 2 || path[0].wildcard || path[0].key != "evaluations") {
+		errs = append(errs, doc.Errorf(key+".tasks", "tasks selects evaluations, so the metric path must start with evaluations.NAME or evaluations.*, got %q", r.Metric))
+	}
+	return errs
 }
 
 // checkPath reports a metric path that splitPath cannot read.

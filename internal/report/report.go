@@ -29,6 +29,12 @@ type Input struct {
 	// Proposed lists policy files that the pull request changes; those
 	// changes were not applied.
 	Proposed []PolicyChange
+	// Dirty is set when the pack was made from a working tree with
+	// uncommitted changes to tracked files (lineage.json's
+	// repository.dirty); Changed lists the paths of repository.files
+	// whose state is "modified".
+	Dirty   bool
+	Changed []string
 	// Signing says how the pack is signed.
 	Signing string
 	// Links point to the run, the release and the pack.
@@ -121,6 +127,7 @@ func render(in Input, level detail, summary bool) string {
 	}
 
 	writeBaseline(&b, v.Baseline)
+	writeDirty(&b, in)
 
 	findings := filter(v.Results, func(r policy.Result) bool {
 		return r.Outcome == policy.OutcomeFail || r.Outcome == policy.OutcomeWarn
@@ -146,6 +153,9 @@ func render(in Input, level detail, summary bool) string {
 	if len(noBaseline) > 0 && level != detailCounts {
 		b.WriteString("#### Not checked: no baseline value\n\n")
 		writeTable(&b, noBaseline)
+	}
+	if level != detailCounts {
+		writeNotApplicable(&b, v.Results)
 	}
 
 	if level == detailFull && len(v.Results) > 0 {
@@ -195,15 +205,45 @@ func writeBaseline(b *strings.Builder, info *policy.BaselineInfo) {
 	b.WriteString("\n\n")
 }
 
+// writeDirty warns that the pack does not describe a committed state.
+func writeDirty(b *strings.Builder, in Input) {
+	if !in.Dirty {
+		return
+	}
+	b.WriteString("> [!WARNING]\n> The pack was made from a working tree with uncommitted changes")
+	if len(in.Changed) > 0 {
+		quoted := make([]string, len(in.Changed))
+		for i, c := range in.Changed {
+			quoted[i] = "`" + escapeCode(c) + "`"
+		}
+		fmt.Fprintf(b, " (%s)", strings.Join(quoted, ", "))
+	}
+	b.WriteString(", so it does not describe a committed state.\n\n")
+}
+
 func writeTable(b *strings.Builder, results []policy.Result) {
 	b.WriteString("| Outcome | Rule | Metric | Value | Threshold | Baseline | Change |\n")
 	b.WriteString("| --- | --- | --- | ---: | --- | ---: | ---: |\n")
 	for _, r := range results {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			outcomeLabel(r), escape(r.RuleID), escape(r.Metric), number(r.Value, "undefined"),
+			outcomeLabel(r), escape(r.RuleID), escape(r.Metric), value(r),
 			threshold(r), number(r.Baseline, "–"), delta(r.Delta))
 	}
 	b.WriteString("\n")
+}
+
+// writeNotApplicable names the rules that applied to no evaluation
+// because none has one of their tasks.
+func writeNotApplicable(b *strings.Builder, results []policy.Result) {
+	var rules []string
+	for _, r := range results {
+		if r.Outcome == policy.OutcomeNotApplicable {
+			rules = append(rules, fmt.Sprintf("%s (%s)", escape(r.RuleID), escape(strings.Join(r.Tasks, ", "))))
+		}
+	}
+	if len(rules) > 0 {
+		fmt.Fprintf(b, "Not applicable, because no evaluation has their tasks: %s.\n\n", strings.Join(rules, "; "))
+	}
 }
 
 func writeProposed(b *strings.Builder, changes []PolicyChange) {
@@ -278,6 +318,9 @@ func counts(v *policy.Verdict) string {
 	if v.Counts.NoBaseline > 0 {
 		s += fmt.Sprintf(", %d not checked for lack of a baseline", v.Counts.NoBaseline)
 	}
+	if v.Counts.NotApplicable > 0 {
+		s += fmt.Sprintf(", %d %s not applicable", v.Counts.NotApplicable, rules(v.Counts.NotApplicable))
+	}
 	return s + "."
 }
 
@@ -309,12 +352,34 @@ func outcomeLabel(r policy.Result) string {
 		return "⚠️ warned"
 	case policy.OutcomeNoBaseline:
 		return "➖ no baseline"
+	case policy.OutcomeNotApplicable:
+		return "➖ not applicable"
 	}
 	return "✅ passed"
 }
 
-// threshold lists the rule's bounds, such as "≥ 0.7, drop ≤ 0.05".
+// value renders the measured value of a result: the licence expression
+// of a licence result, a dash for a rule that did not apply.
+func value(r policy.Result) string {
+	switch {
+	case r.RuleID == policy.RuleLicenses:
+		if r.License == "" {
+			return "none declared"
+		}
+		return escape(r.License)
+	case r.Outcome == policy.OutcomeNotApplicable:
+		return "–"
+	}
+	return number(r.Value, "undefined")
+}
+
+// threshold lists the rule's bounds, such as "≥ 0.7, drop ≤ 0.05". A
+// licence result has no number to bound, so it gives the reason for its
+// outcome instead.
 func threshold(r policy.Result) string {
+	if r.RuleID == policy.RuleLicenses {
+		return escape(policy.LicenseReason(r))
+	}
 	var parts []string
 	if r.Min != nil {
 		parts = append(parts, "≥ "+policy.Format(*r.Min))
@@ -393,4 +458,12 @@ func isASCIIAlnum(c byte) bool {
 // escapeCode makes text safe inside a code span in a table cell.
 func escapeCode(s string) string {
 	return strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ").Replace(s)
+}
+
+// rules returns "rule" or "rules" to agree with n.
+func rules(n int) string {
+	if n == 1 {
+		return "rule"
+	}
+	return "rules"
 }

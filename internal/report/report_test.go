@@ -115,3 +115,38 @@ func TestUntrustedTextMentionsNobody(t *testing.T) {
 		t.Errorf("summary changed an e-mail address:\n%s", summary)
 	}
 }
+
+func TestRenderLicencesNotApplicableAndDirtyTree(t *testing.T) {
+	v := &policy.Verdict{
+		Result: policy.OutcomeFail, Counts: policy.Counts{Passed: 1, Failed: 2, NotApplicable: 1},
+		Results: []policy.Result{
+			{RuleID: "licenses", Metric: "model.license", License: "MIT", Outcome: policy.OutcomePass,
+				Message: "licence MIT: permitted by the allow-list (MIT)"},
+			{RuleID: "licenses", Metric: "datasets.train.license", License: "CC-BY-NC-4.0", Outcome: policy.OutcomeFail,
+				Message: "licence CC-BY-NC-4.0: needs denied licence(s) CC-BY-NC-4.0"},
+			{RuleID: "licenses", Metric: "datasets.eval.license", Outcome: policy.OutcomeFail,
+				Message: "no licence is declared; set it as an SPDX expression"},
+			{RuleID: "r2-floor", Metric: "evaluations.*.metrics.r2", Tasks: []string{"regression"}, Min: ptr(0),
+				Outcome: policy.OutcomeNotApplicable, Message: "no evaluation has task regression, so the rule was not applied"},
+		},
+	}
+	in := Input{Verdict: v, Dirty: true, Changed: []string{"eval/predictions.csv", ".auditpack.yml"}}
+	for name, text := range map[string]string{"comment": Comment("<!-- m -->", in), "summary": Summary(in)} {
+		for _, want := range []string{
+			"1 rule checks passed, 0 warned, 2 failed, 1 rule not applicable.",
+			"> The pack was made from a working tree with uncommitted changes (`eval/predictions.csv`, `.auditpack.yml`), so it does not describe a committed state.",
+			"| ✅ passed | licenses | model.license | MIT | permitted by the allow-list (MIT) | – | – |",
+			"| ❌ failed (blocks) | licenses | datasets.train.license | CC-BY-NC-4.0 | needs denied licence(s) CC-BY-NC-4.0 | – | – |",
+			"| ❌ failed (blocks) | licenses | datasets.eval.license | none declared | no licence is declared; set it as an SPDX expression | – | – |",
+			"| ➖ not applicable | r2-floor | evaluations.*.metrics.r2 | – | ≥ 0 | – | – |",
+			"Not applicable, because no evaluation has their tasks: r2-floor (regression).",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, text)
+			}
+		}
+		if strings.Contains(text, "#### Failed and warned rules\n\n| Outcome | Rule | Metric | Value | Threshold | Baseline | Change |\n| --- | --- | --- | ---: | --- | ---: | ---: |\n| ➖") {
+			t.Errorf("%s lists a not-applicable rule among the findings", name)
+		}
+	}
+}

@@ -10,6 +10,8 @@ func FuzzDecode(f *testing.F) {
 		"&a [*a, *a]\n",
 		"inner: !!binary aGVsbG8=\n",
 		"? [a]\n: b\n",
+		"list:\n  - [x]\n  - {name: b, count: many}\ninner: {name: a, name: b}\n",
+		"inner: &x {count: 1}\nlist: [*x, 5]\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -21,6 +23,19 @@ func FuzzDecode(f *testing.F) {
 		}
 		if document != nil {
 			document.Line("list[3].name")
+		}
+
+		var all doc
+		document, errs := DecodeAll("fuzz.yml", data, &all)
+		if document == nil && len(errs) == 0 {
+			t.Fatal("DecodeAll returned neither a document nor an error")
+		}
+		if (err == nil) != (len(errs) == 0) {
+			t.Fatalf("Decode error %v but DecodeAll errors %v", err, errs)
+		}
+		if document != nil {
+			document.Line("list[3].name")
+			document.Filter(errs)
 		}
 	})
 }

@@ -6,11 +6,13 @@ package strictyaml
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,6 +50,52 @@ func (e *Error) Error() string {
 type Document struct {
 	file string
 	root *yaml.Node
+	// problems lists the keys whose values DecodeAll could not decode.
+	problems []string
+	// bad maps each value node that check rejected to the Go type it
+	// should have fitted. duplicates contains the key nodes that repeat an
+	// earlier key. DecodeAll leaves both out of decoding.
+	bad        map[*yaml.Node]reflect.Type
+	duplicates map[*yaml.Node]bool
+}
+
+// reject records node as a value of the wrong shape for the Go type t and
+// returns err.
+func (d *Document) reject(node *yaml.Node, t reflect.Type, err *Error) []error {
+	if d.bad == nil {
+		d.bad = map[*yaml.Node]reflect.Type{}
+	}
+	d.bad[node] = t
+	return []error{err}
+}
+
+// prune replaces the rejected values under node with the zero value of
+// their type, and removes the repeated keys. yaml.v3 would otherwise drop
+// a list item that it cannot decode, shifting the items after it. A
+// replaced value keeps its line, so Line still finds the keys that were
+// reported.
+func (d *Document) prune(node *yaml.Node) {
+	if t, ok := d.bad[node]; ok {
+		*node = zeroNode(t, node.Line, node.Column)
+		return
+	}
+	if node.Kind == yaml.MappingNode {
+		// check reports a repeated key, a key that is not a plain scalar
+		// and a merge key ("<<"); yaml.v3 panics on some of the latter
+		// two, so they are removed before decoding.
+		var kept []*yaml.Node
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			key := node.Content[i]
+			if d.duplicates[key] || d.badKey(key, "") != nil {
+				continue
+			}
+			kept = append(kept, key, node.Content[i+1])
+		}
+		node.Content = kept
+	}
+	for _, child := range node.Content {
+		d.prune(child)
+	}
 }
 
 // Decode parses data as a single YAML mapping, rejects keys that v's struct
@@ -65,10 +113,134 @@ func Decode(file string, data []byte, v any) (*Document, error) {
 	if errs := doc.check(root, reflect.TypeOf(v).Elem(), ""); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := root.Decode(v); err != nil {
+	if err := decodeSafely(root, v); err != nil {
 		return nil, doc.decodeError(err)
 	}
 	return doc, nil
+}
+
+// DecodeAll is Decode that keeps going after unknown keys and values of
+// the wrong shape, so that a caller can validate the rest of the file and
+// report every problem in one run. It decodes into v every value that
+// fits, leaving the others at their zero value, and returns those problems
+// as errs. doc is nil only when data is not a single YAML mapping; errs
+// then holds that error. Pass the validation errors through doc.Filter,
+// which drops those about keys whose values could not be decoded.
+func DecodeAll(file string, data []byte, v any) (doc *Document, errs []error) {
+	root, err := parse(file, data)
+	if err != nil {
+		return nil, []error{err}
+	}
+	doc = &Document{file: file, root: root}
+	errs = doc.check(root, reflect.TypeOf(v).Elem(), "")
+	for _, e := range errs {
+		var ye *Error
+		if errors.As(e, &ye) && !strings.HasPrefix(ye.Msg, "unknown key") {
+			doc.problems = append(doc.problems, ye.Key)
+		}
+	}
+	doc.prune(root)
+	if err := decodeSafely(root, v); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, append(errs, doc.decodeError(err))
+		}
+		// yaml.v3 decodes what fits and reports the rest, such as a
+		// number too large for its field.
+		errs = append(errs, doc.decodeError(err))
+	}
+	return doc, errs
+}
+
+// decodeSafely decodes root into v, turning a panic inside yaml.v3 into an
+// error, so that no input can crash a caller.
+func decodeSafely(root *yaml.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML could not be decoded (%v): simplify the file's structure", r)
+		}
+	}()
+	return root.Decode(v)
+}
+
+// zeroNode returns a node that decodes to the zero value of t.
+func zeroNode(t reflect.Type, line, column int) yaml.Node {
+	n := yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line, Column: column}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		// A null decodes to nil.
+	case reflect.Struct, reflect.Map:
+		n.Kind, n.Tag = yaml.MappingNode, "!!map"
+	case reflect.Slice:
+		n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+	case reflect.Bool:
+		n.Tag, n.Value = "!!bool", "false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		n.Tag, n.Value = "!!int", "0"
+	case reflect.String:
+		n.Tag = "!!str"
+	}
+	return n
+}
+
+// SortByLine orders errs by line, keeping the order of errors on the same
+// line; errors that are not *Error, or have no line, come first.
+func SortByLine(errs []error) {
+	line := func(e error) int {
+		var ye *Error
+		if errors.As(e, &ye) {
+			return ye.Line
+		}
+		return 0
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(line(a), line(b)) })
+}
+
+// HasProblem reports whether DecodeAll could not decode the value of key,
+// of a key inside it or of a key that contains it. A validation that
+// compares key with other keys can skip itself then.
+func (d *Document) HasProblem(key string) bool {
+	for _, p := range d.problems {
+		if related(p, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// Filter returns errs without the *Error values about keys that DecodeAll
+// could not decode, or keys inside or containing them. Those values were
+// left at zero, so such errors would repeat a problem already reported.
+func (d *Document) Filter(errs []error) []error {
+	if len(d.problems) == 0 {
+		return errs
+	}
+	var out []error
+	for _, e := range errs {
+		var ye *Error
+		if errors.As(e, &ye) && d.HasProblem(ye.Key) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// related reports whether one of the keys a and b is the other or lies
+// inside it.
+func related(a, b string) bool {
+	return within(a, b) || within(b, a)
+}
+
+// within reports whether key is outer or a key inside it.
+func within(key, outer string) bool {
+	if outer == "" || !strings.HasPrefix(key, outer) {
+		return false
+	}
+	rest := key[len(outer):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
 }
 
 // Errorf returns an *Error for key, located at the key's line when the key
@@ -256,6 +428,7 @@ func (d *Document) decodeError(err error) error {
 // check walks node against the Go type t and reports unknown keys and
 // values whose YAML kind cannot fit t, using the file's own key names.
 func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
+	declared := t
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -273,7 +446,7 @@ func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
 	switch t.Kind() {
 	case reflect.Struct:
 		if node.Kind != yaml.MappingNode {
-			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))}}
+			return d.reject(node, declared, &Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))})
 		}
 		fields := map[string]reflect.StructField{}
 		var names []string
@@ -293,11 +466,18 @@ func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
 			key := join(path, k.Value)
 			f, ok := fields[k.Value]
 			switch {
+			case d.badKey(k, path) != nil:
+				errs = append(errs, d.badKey(k, path))
+				continue
 			case !ok:
 				errs = append(errs, &Error{File: d.file, Line: k.Line, Key: key,
 					Msg: fmt.Sprintf("unknown key in %s; valid keys are %s", where, strings.Join(names, ", "))})
 				continue
 			case seen[k.Value]:
+				if d.duplicates == nil {
+					d.duplicates = map[*yaml.Node]bool{}
+				}
+				d.duplicates[k] = true
 				errs = append(errs, &Error{File: d.file, Line: k.Line, Key: key, Msg: "duplicate key"})
 				continue
 			}
@@ -308,7 +488,7 @@ func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
 
 	case reflect.Slice:
 		if node.Kind != yaml.SequenceNode {
-			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a list, got %s", kindName(node))}}
+			return d.reject(node, declared, &Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a list, got %s", kindName(node))})
 		}
 		var errs []error
 		for i, item := range node.Content {
@@ -318,10 +498,14 @@ func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
 
 	case reflect.Map:
 		if node.Kind != yaml.MappingNode {
-			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))}}
+			return d.reject(node, declared, &Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a mapping, got %s", kindName(node))})
 		}
 		var errs []error
 		for i := 0; i+1 < len(node.Content); i += 2 {
+			if err := d.badKey(node.Content[i], path); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			errs = append(errs, d.check(node.Content[i+1], t.Elem(), join(path, node.Content[i].Value))...)
 		}
 		return errs
@@ -331,15 +515,28 @@ func (d *Document) check(node *yaml.Node, t reflect.Type, path string) []error {
 
 	default:
 		if node.Kind != yaml.ScalarNode {
-			return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a single value, got %s", kindName(node))}}
+			return d.reject(node, declared, &Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be a single value, got %s", kindName(node))})
 		}
-		return d.checkScalar(node, t, path)
+		return d.checkScalar(node, declared, t, path)
 	}
 }
 
-func (d *Document) checkScalar(node *yaml.Node, t reflect.Type, path string) []error {
+// badKey returns the error for a mapping key that is not a plain value:
+// a list or mapping used as a key, or a merge key ("<<"). prune removes
+// such keys, so DecodeAll reports them and decodes the rest.
+func (d *Document) badKey(k *yaml.Node, path string) error {
+	switch {
+	case k.Kind != yaml.ScalarNode:
+		return &Error{File: d.file, Line: k.Line, Key: path, Msg: fmt.Sprintf("a key must be a single value, got %s", kindName(k))}
+	case k.Tag == "!!merge":
+		return &Error{File: d.file, Line: k.Line, Key: join(path, "<<"), Msg: "merge keys (<<) are not supported: write the keys out"}
+	}
+	return nil
+}
+
+func (d *Document) checkScalar(node *yaml.Node, declared, t reflect.Type, path string) []error {
 	bad := func(want string) []error {
-		return []error{&Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be %s, got %q", want, node.Value)}}
+		return d.reject(node, declared, &Error{File: d.file, Line: node.Line, Key: path, Msg: fmt.Sprintf("must be %s, got %q", want, node.Value)})
 	}
 	switch t.Kind() {
 	case reflect.Bool:

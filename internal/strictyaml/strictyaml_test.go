@@ -116,3 +116,66 @@ func TestDocumentLine(t *testing.T) {
 		t.Errorf("Errorf = %q, want %q", got, want)
 	}
 }
+
+func TestDecodeAllKeepsGoing(t *testing.T) {
+	var d doc
+	yaml := "inner: {name: a, count: many, ratio: 0.5}\nlist:\n  - name: b\n    colour: red\n  - [x]\nmap:\n  k: {count: 3}\n"
+	dc, errs := DecodeAll("f.yml", []byte(yaml), &d)
+	if dc == nil {
+		t.Fatalf("DecodeAll gave no document: %v", errs)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`f.yml:1: inner.count: must be an integer, got "many"`,
+		`f.yml:4: list[0].colour: unknown key in list[0]; valid keys are name, count, ratio, on`,
+		`f.yml:5: list[1]: must be a mapping, got a list`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The values that fit are decoded.
+	if d.Inner.Name != "a" || d.Inner.Ratio != 0.5 || d.Inner.Count != 0 || len(d.List) != 2 || d.List[0].Name != "b" || d.Map["k"].Count != 3 {
+		t.Errorf("decoded %+v", d)
+	}
+
+	tests := []struct {
+		key  string
+		drop bool
+	}{
+		{"inner.count", true},   // the key itself
+		{"inner", true},         // a key that contains it
+		{"list[1].name", true},  // a key inside one that could not be read
+		{"inner.name", false},   // a sibling
+		{"list[0].name", false}, // unknown keys do not stop decoding
+		{"list[10]", false},     // a prefix that is not a parent
+		{"", false},
+	}
+	for _, tt := range tests {
+		kept := dc.Filter([]error{dc.Errorf(tt.key, "invalid")})
+		if dropped := len(kept) == 0; dropped != tt.drop {
+			t.Errorf("Filter of an error at %q: dropped = %v, want %v", tt.key, dropped, tt.drop)
+		}
+	}
+}
+
+func TestDecodeAllNotYAML(t *testing.T) {
+	var d doc
+	if dc, errs := DecodeAll("f.yml", []byte("- a\n"), &d); dc != nil || len(errs) != 1 {
+		t.Errorf("DecodeAll = %v, %v; want no document and one error", dc, errs)
+	}
+}
+
+func TestSortByLine(t *testing.T) {
+	errs := []error{&Error{File: "f", Line: 9, Msg: "c"}, errors.New("plain"), &Error{File: "f", Line: 2, Msg: "a"}, &Error{File: "f", Line: 9, Msg: "d"}}
+	SortByLine(errs)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	if want := "plain|f:2: a|f:9: c|f:9: d"; strings.Join(got, "|") != want {
+		t.Errorf("sorted = %s, want %s", strings.Join(got, "|"), want)
+	}
+}
