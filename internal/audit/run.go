@@ -155,6 +155,9 @@ type Outcome struct {
 	Bundles []string
 	Summary []byte
 	Index   *pack.Index
+	// Repository is the Git state the pack records; nil outside a
+	// repository.
+	Repository *lineage.Repo
 }
 
 // Run executes the main job. A returned error means no pack could be made
@@ -242,12 +245,13 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 	log.InfoContext(ctx, "pack written", "dir", opts.OutDir, "archive", archive, "files", len(index.Files))
 
 	return &Outcome{
-		Verdict: verdict,
-		PackDir: opts.OutDir,
-		Archive: archive,
-		Bundles: bundles,
-		Summary: files[FileSummary],
-		Index:   index,
+		Verdict:    verdict,
+		PackDir:    opts.OutDir,
+		Archive:    archive,
+		Bundles:    bundles,
+		Summary:    files[FileSummary],
+		Index:      index,
+		Repository: lin.Repository,
 	}, nil
 }
 

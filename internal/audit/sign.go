@@ -141,7 +141,7 @@ func LoadTrustedRoot(ctx context.Context, path string) (root.TrustedMaterial, er
 	// cancelled run waits for its own timeouts here.
 	trusted, err := root.FetchTrustedRoot()
 	if err != nil {
-		return nil, fmt.Errorf("fetching the Sigstore public-good trusted root through TUF (for a private or offline deployment pass --trusted-root FILE): %w", err)
+		return nil, fmt.Errorf("fetching the Sigstore public-good trusted root through TUF (for a private or offline deployment, give a trusted root: --trusted-root FILE, or the trusted-root input of the Action): %w", err)
 	}
 	return trusted, nil
 }

@@ -44,7 +44,7 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 	if !listed(p.Index, AnchorPath) {
 		msg := fmt.Sprintf("the pack has no %s; every pack is anchored to its signed evaluation statement, which names the pack's other files, so the pack cannot be trusted without it", AnchorPath)
 		if listed(p.Index, attestationPath("evaluation", false)) {
-			msg = fmt.Sprintf("the pack is unsigned (made with --sign none): it has %s instead of the signed %s, and cannot be verified", attestationPath("evaluation", false), AnchorPath)
+			msg = fmt.Sprintf("the pack is unsigned: it has %s instead of the signed %s, and cannot be verified; make it again with a key or keyless signing", attestationPath("evaluation", false), AnchorPath)
 		}
 		report.add("anchor", errors.New(msg), "")
 		return nil

@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditpack/auditpack/internal/githubtest"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // countLines returns how many lines of text contain substr.
@@ -181,6 +184,24 @@ func TestActionPublishingMessages(t *testing.T) {
 		}
 	})
 
+	t.Run("dirty working tree is flagged in the comment", func(t *testing.T) {
+		dirty := actionWorkspace(t, srv)
+		commitAll(t, dirty)
+		writeFile(t, filepath.Join(dirty, "models", "model.json"), `{"weights": [0.5]}`)
+		res := runAction(t, bin, dirty, srv, "pull_request", pr, map[string]string{"baseline": "none", "sign": "none"})
+		wantCode(t, res, 0)
+		comments := srv.Comments(owner, repo, 2)
+		if len(comments) == 0 {
+			t.Fatal("no comment was posted")
+		}
+		body := comments[len(comments)-1].Body
+		for name, text := range map[string]string{"comment": body, "job summary": res.summary} {
+			if !strings.Contains(text, "uncommitted changes (`models/model.json`)") {
+				t.Errorf("the %s does not flag the modified model:\n%s", name, text)
+			}
+		}
+	})
+
 	t.Run("publishing error printed once", func(t *testing.T) {
 		res := runActionEnv(t, bin, ws, srv, "pull_request", pr, map[string]string{"baseline": "none"},
 			map[string]string{"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "missing", "output")})
@@ -206,5 +227,26 @@ func TestRunPrintsErrorsToStderr(t *testing.T) {
 	}
 	if !strings.HasPrefix(stderr.String(), "auditpack: ") || !strings.Contains(stderr.String(), "configuration file not found") {
 		t.Errorf("stderr = %q, want the error", stderr.String())
+	}
+}
+
+// commitAll makes dir a Git repository whose one commit holds every file
+// in it.
+func commitAll(t *testing.T, dir string) {
+	t.Helper()
+	repository, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worktree, err := repository.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worktree.AddGlob("."); err != nil {
+		t.Fatal(err)
+	}
+	signature := &object.Signature{Name: "test", Email: "test@example.com", When: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := worktree.Commit("all files", &git.CommitOptions{Author: signature}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/auditpack/auditpack/internal/audit"
 	"github.com/auditpack/auditpack/internal/config"
 	"github.com/auditpack/auditpack/internal/github"
+	"github.com/auditpack/auditpack/internal/lineage"
 	"github.com/auditpack/auditpack/internal/policy"
 	"github.com/auditpack/auditpack/internal/report"
 )
@@ -48,6 +49,14 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 			ConfigPath: configRel, PolicySource: g.source, Proposed: g.proposed,
 			Signing: signingNote(sign),
 			Links:   report.Links{Run: a.gh.RunURL(), Archive: filepath.Base(outcome.Archive)},
+		}
+		if repo := outcome.Repository; repo != nil && repo.Dirty {
+			in.Dirty = true
+			for _, f := range repo.Files {
+				if f.State == lineage.StateModified {
+					in.Changed = append(in.Changed, f.Path)
+				}
+			}
 		}
 
 		// Release assets first, so that the comment and summary can say
