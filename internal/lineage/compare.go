@@ -62,6 +62,10 @@ func Compare(ctx context.Context, baseDir string, recorded Entry, opts Options) 
 		cmp.Status, cmp.Detail = StatusMissing, "the path does not exist"
 		return cmp, nil
 	}
+	if errors.Is(err, ErrSpecialFile) {
+		cmp.Status, cmp.Detail = StatusChanged, err.Error()
+		return cmp, nil
+	}
 	if err != nil {
 		return cmp, err
 	}

@@ -18,6 +18,10 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// ErrSpecialFile is wrapped by the error for a named pipe, socket or
+// device inside a directory, which has no content to hash.
+var ErrSpecialFile = errors.New("a directory contains a special file")
+
 // copyBufferSize is the read size used while hashing. Each hashing worker
 // owns one buffer of this size.
 const copyBufferSize = 256 << 10
@@ -197,7 +201,7 @@ func walkTree(ctx context.Context, root string) ([]treeFile, error) {
 			found = append(found, treeFile{rel: rel, source: target})
 			return nil
 		default:
-			return fmt.Errorf("%q is not a regular file, directory or symbolic link (mode %s); remove it from the directory", rel, mode)
+			return fmt.Errorf("%w: %q is not a regular file, directory or symbolic link (mode %s); remove it from the directory", ErrSpecialFile, rel, mode)
 		}
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/go-git/go-git/v5"
@@ -154,6 +155,32 @@ func TestCompareDatasetTree(t *testing.T) {
 	}
 	if missing.Status != StatusMissing {
 		t.Errorf("removed file: %+v, want missing", missing)
+	}
+}
+
+func TestCompareNamedPipeInTreeIsChanged(t *testing.T) {
+	base := t.TempDir()
+	writeFiles(t, base, map[string]string{"data/a.csv": "1\n", "data/b.csv": "2\n"})
+	recorded, err := HashPath(t.Context(), base, "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(base, "data", "b.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(base, "data", "b.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := Compare(t.Context(), base, recorded, Options{})
+	if err != nil {
+		t.Fatalf("Compare = %v, want a changed result", err)
+	}
+	if got.Status != StatusChanged {
+		t.Errorf("status = %s, want %s", got.Status, StatusChanged)
+	}
+	if !strings.Contains(got.Detail, `"b.csv" is not a regular file`) {
+		t.Errorf("detail = %q, want it to name the named pipe", got.Detail)
 	}
 }
 
