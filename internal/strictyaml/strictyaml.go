@@ -81,8 +81,8 @@ func (d *Document) prune(node *yaml.Node) {
 	}
 	if node.Kind == yaml.MappingNode {
 		// check reports a repeated key, a key that is not a plain scalar
-		// and a merge key ("<<"); yaml.v3 panics on some of the latter
-		// two, so they are removed before decoding.
+		// and a merge key ("<<"). They are removed before decoding,
+		// because yaml.v3 panics on some of them.
 		var kept []*yaml.Node
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			key := node.Content[i]
