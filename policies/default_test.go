@@ -42,6 +42,17 @@ var examples = map[string]metrics.Spec{
 		Columns: metrics.Columns{Label: "price", Prediction: "predicted_price"},
 		Groups:  []string{"region", "sex"},
 	},
+	"multiclass-nogroups": {
+		Task: metrics.TaskMulticlassClassification,
+		Path: "../testdata/examples/multiclass/predictions.csv",
+		Columns: metrics.Columns{Label: "label", Prediction: "prediction",
+			Scores: map[string]string{"setosa": "p_setosa", "versicolor": "p_versicolor", "virginica": "p_virginica"}},
+	},
+	"regression-nogroups": {
+		Task: metrics.TaskRegression,
+		Path: "../testdata/examples/regression/predictions.csv.gz", Delimiter: ';',
+		Columns: metrics.Columns{Label: "price", Prediction: "predicted_price"},
+	},
 	"latency": {
 		Task:    metrics.TaskLatency,
 		Path:    "../testdata/examples/latency/requests.csv",
@@ -118,6 +129,13 @@ func TestDefaultPresetEveryTask(t *testing.T) {
 			applied: map[string][]string{
 				"balanced-accuracy-floor": {"binary-nogroups"}, "roc-auc-floor": {"binary-nogroups"},
 				"r2-floor": {"regression"},
+			},
+		},
+		{
+			name:        "multiclass and regression without groups give no fairness results",
+			evaluations: []string{"multiclass-nogroups", "regression-nogroups"},
+			applied: map[string][]string{
+				"macro-roc-auc-floor": {"multiclass-nogroups"}, "r2-floor": {"regression-nogroups"},
 			},
 		},
 		{

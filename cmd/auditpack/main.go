@@ -16,7 +16,7 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx := cancelOnSignal()
 	cmd := &cli.Command{
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
@@ -25,8 +25,25 @@ func main() {
 		Version: toolVersion(),
 	}
 	code := cmd.Main(ctx, os.Args[1:])
-	stop()
 	os.Exit(code)
+}
+
+// cancelOnSignal returns a context that the first SIGINT or SIGTERM
+// cancels, with a *cli.Interrupt as the cause. The command then stops at
+// its next check of the context. A second signal gets the signal's default
+// action, which ends the process at once.
+func cancelOnSignal() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		// Once no channel is registered for them, Go restores the default
+		// action of both signals.
+		signal.Stop(signals)
+		cancel(&cli.Interrupt{Signal: s})
+	}()
+	return ctx
 }
 
 // toolVersion returns the version set at build time, else the module

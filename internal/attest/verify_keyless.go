@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -105,34 +106,88 @@ func verifyKeyless(entity verify.SignedEntity, opts VerifyOptions) (*Verified, e
 }
 
 // classify maps an error of sigstore-go's Verify to this package's
-// sentinels.
+// sentinels, with a message free of printed nil errors (tidy).
 //
 // NOTE: sigstore-go v1.3.0 reports its steps only through the message
 // prefixes matched here ("failed to verify log inclusion", …); an
 // unrecognized message still wraps ErrVerification.
 func classify(err error, leaf *x509.Certificate, opts VerifyOptions) error {
 	msg := err.Error()
+	tidied := tidy(err)
 	switch {
 	case strings.Contains(msg, "outside certificate validity"):
 		// The log's check of its integrated time against the certificate.
-		return failure(err, fmt.Sprintf("the certificate was not valid when the signature was logged (valid from %s to %s)",
+		return failure(tidied, fmt.Sprintf("the certificate was not valid when the signature was logged (valid from %s to %s)",
 			leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)), ErrCertificateTime)
 	case strings.HasPrefix(msg, "failed to verify log inclusion"):
-		return failure(err, "transparency log", ErrTransparencyLog)
+		return failure(tidied, "transparency log", ErrTransparencyLog)
 	case strings.HasPrefix(msg, "failed to verify timestamps"):
-		return failure(err, "signing time", ErrTimestamp)
+		return failure(timestampError(err), "signing time", ErrTimestamp)
 	case strings.HasPrefix(msg, "failed to verify leaf certificate"):
 		if chainsAtSomeTime(leaf, opts) {
 			return failure(nil, fmt.Sprintf("the certificate chains to a trusted authority but was not valid when the signature was made (valid from %s to %s)",
 				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)), ErrCertificateTime)
 		}
-		return failure(err, "the certificate does not chain to a certificate authority of the trusted root", ErrCertificateChain)
+		return failure(tidied, "the certificate does not chain to a certificate authority of the trusted root", ErrCertificateChain)
 	case strings.HasPrefix(msg, "failed to verify signed certificate timestamp"):
-		return failure(err, "the certificate has no valid SCT from a CT log of the trusted root", ErrCertificateChain)
+		return failure(tidied, "the certificate has no valid SCT from a CT log of the trusted root", ErrCertificateChain)
 	case strings.HasPrefix(msg, "failed to verify signature"):
-		return failure(err, "signature", ErrSignature)
+		return failure(tidied, "signature", ErrSignature)
 	}
-	return failure(err, "sigstore-go rejected the bundle", ErrVerification)
+	return failure(tidied, "sigstore-go rejected the bundle", ErrVerification)
+}
+
+// noJoinedError is the text fmt prints for a %w verb given a nil error.
+// sigstore-go v1.3.0 wraps errors.Join of an empty list in some messages
+// ("…; error: %!w(<nil>)"), when nothing but a count explains the failure.
+const noJoinedError = "%!w(<nil>)"
+
+// sigstoreMessage is an error of sigstore-go with a message of its own.
+type sigstoreMessage struct {
+	msg string
+	err error
+}
+
+func (e *sigstoreMessage) Error() string { return e.msg }
+func (e *sigstoreMessage) Unwrap() error { return e.err }
+
+// tidy returns err with every printed nil error removed from its message,
+// keeping err in the chain.
+func tidy(err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, noJoinedError) {
+		return err
+	}
+	for _, artifact := range []string{"; error: " + noJoinedError, ": " + noJoinedError, noJoinedError} {
+		msg = strings.ReplaceAll(msg, artifact, "")
+	}
+	return &sigstoreMessage{msg: msg, err: err}
+}
+
+// timestampThreshold matches the message of sigstore-go v1.3.0 for too
+// few verified signing times: the kind of timestamps counted, the count,
+// the required count, and the errors of the timestamps that did not
+// verify.
+var timestampThreshold = regexp.MustCompile(`(?s)threshold not met for verified (signed|signed & log entry integrated) timestamps: (\d+) < (\d+)(?:; error: (.*))?$`)
+
+// timestampError restates sigstore-go's failure to verify enough signing
+// times in words of this package, keeping err in the chain.
+func timestampError(err error) error {
+	m := timestampThreshold.FindStringSubmatch(err.Error())
+	if m == nil {
+		return tidy(err)
+	}
+	found, required, rejected := m[2], m[3], m[4]
+	var msg string
+	if m[1] == "signed" {
+		msg = fmt.Sprintf("%s verified RFC 3161 timestamp(s) from a timestamp authority of the trusted root, fewer than the timestamp threshold of %s", found, required)
+	} else {
+		msg = fmt.Sprintf("no verified signing time (%s found, %s required): the bundle needs an RFC 3161 timestamp from a timestamp authority of the trusted root, or a transparency log entry that records when it was logged", found, required)
+	}
+	if rejected != "" && rejected != noJoinedError {
+		msg += "; timestamps that did not verify: " + rejected
+	}
+	return &sigstoreMessage{msg: msg, err: err}
 }
 
 // noTimestampAuthority reports whether err is the failure to verify the

@@ -288,3 +288,76 @@ func TestVerifyOptionsValidateKeyless(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyKeylessTimestampMessages(t *testing.T) {
+	sum := sha256.Sum256([]byte("model"))
+	statement := keylessStatement(t, hex.EncodeToString(sum[:]))
+	virtual, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorV1, err := virtual.Attest(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorV2, err := virtual.AttestHashedRekordV2(testIdentity, testIssuer, statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		entity    verify.SignedEntity
+		threshold int
+		want      string
+	}{
+		{"threshold above the timestamps", rekorV2, 2,
+			"signing time: 1 verified RFC 3161 timestamp(s) from a timestamp authority of the trusted root, fewer than the timestamp threshold of 2"},
+		{"timestamps removed, threshold 1", withoutTimestamps{rekorV1}, 1,
+			"signing time: 0 verified RFC 3161 timestamp(s) from a timestamp authority of the trusted root, fewer than the timestamp threshold of 1"},
+		{"rekor v2 with its timestamps removed", withoutTimestamps{rekorV2}, 0,
+			"signing time: no verified signing time (0 found, 1 required): the bundle needs an RFC 3161 timestamp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := VerifyOptions{
+				TrustedMaterial:          virtual,
+				Identity:                 Identity{SubjectAlternativeName: testIdentity, Issuer: testIssuer},
+				TransparencyLogThreshold: 1,
+				TimestampThreshold:       tt.threshold,
+				WithoutSCT:               true,
+			}
+			_, err := verifyKeyless(tt.entity, opts)
+			if !errors.Is(err, ErrTimestamp) {
+				t.Fatalf("error = %v, want ErrTimestamp", err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tt.want) {
+				t.Errorf("error = %q, want it to start with %q", msg, tt.want)
+			}
+			if strings.Contains(err.Error(), "%!") {
+				t.Errorf("error = %q contains a formatting artifact", err)
+			}
+		})
+	}
+}
+
+func TestTidyRemovesPrintedNilErrors(t *testing.T) {
+	tests := []struct {
+		msg  string
+		want string
+	}{
+		{"failed to verify timestamps: threshold not met: 0 < 1; error: %!w(<nil>)", "failed to verify timestamps: threshold not met: 0 < 1"},
+		{"unable to verify signed timestamps: %!w(<nil>)", "unable to verify signed timestamps"},
+		{"failed to verify signature: bad", "failed to verify signature: bad"},
+	}
+	for _, tt := range tests {
+		cause := errors.New(tt.msg)
+		got := tidy(cause)
+		if got.Error() != tt.want {
+			t.Errorf("tidy(%q) = %q, want %q", tt.msg, got, tt.want)
+		}
+		if !errors.Is(got, cause) {
+			t.Errorf("tidy(%q) drops the error from the chain", tt.msg)
+		}
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/auditpack/auditpack/internal/config"
 	"github.com/auditpack/auditpack/internal/metrics"
@@ -19,13 +22,8 @@ func evaluate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte
 		spec := specOf(cfg, e)
 		log.InfoContext(ctx, "evaluating", "evaluation", e.Name, "task", e.Task, "input", spec.DisplayPath)
 		report, err := metrics.Run(ctx, spec)
-		var refErr *metrics.ReferenceGroupError
-		if errors.As(err, &refErr) {
-			// Point at the configuration key to change.
-			return nil, cfg.Errorf(fmt.Sprintf("evaluations[%d].fairness.reference_groups.%s", i, refErr.Column), "%v", err)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("evaluation %s: %w", e.Name, err)
+			return nil, evaluationError(cfg, i, err)
 		}
 		evaluations[e.Name] = report
 		specs[e.Name] = spec
@@ -43,6 +41,38 @@ func evaluate(ctx context.Context, cfg *config.Config, log *slog.Logger) ([]byte
 		}
 	}
 	return marshal(map[string]any{"evaluations": evaluations})
+}
+
+// evaluationError returns the error of the i-th evaluation. A reference
+// group that is missing or too small points at its configuration key, and
+// the evaluation's name is given once.
+func evaluationError(cfg *config.Config, i int, err error) error {
+	e := cfg.Evaluations[i]
+	msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("evaluation %q: ", e.Name))
+	groupKey := func(column string) string {
+		return fmt.Sprintf("evaluations[%d].fairness.reference_groups.%s", i, column)
+	}
+
+	var refErr *metrics.ReferenceGroupError
+	if errors.As(err, &refErr) {
+		return cfg.Errorf(groupKey(refErr.Column), "%s", msg)
+	}
+	// NOTE: metrics reports a reference group below min_group_size as
+	// plain text, so the column is found by matching the configured
+	// reference groups against the message. A typed error in metrics
+	// would make this a type assertion.
+	if strings.Contains(msg, "the minimum group size") {
+		for _, column := range slices.Sorted(maps.Keys(e.Fairness.ReferenceGroups)) {
+			if strings.Contains(msg, fmt.Sprintf("the reference group %q of %s ", e.Fairness.ReferenceGroups[column], column)) {
+				return cfg.Errorf(groupKey(column), "%s", msg)
+			}
+		}
+	}
+	if msg != err.Error() {
+		// metrics named the evaluation already.
+		return err
+	}
+	return fmt.Errorf("evaluation %s: %w", e.Name, err)
 }
 
 // specOf translates one configured evaluation into a metrics.Spec.

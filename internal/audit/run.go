@@ -178,11 +178,12 @@ func Run(ctx context.Context, opts RunOptions) (*Outcome, error) {
 
 	// Configuration, policies and the signing key are checked before any
 	// long work, so that a typo fails in milliseconds.
-	cfg, err := config.Load(opts.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	policies, err := loadPolicies(cfg, opts)
+	var policies []policy.File
+	cfg, err := config.LoadWith(opts.ConfigPath, func(cfg *config.Config) error {
+		var err error
+		policies, err = loadPolicies(cfg, opts)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +347,9 @@ func renderDocuments(cfg *config.Config, opts RunOptions, metricsJSON []byte, li
 		Verdict: verdict,
 		Signing: signing,
 		Tool:    "auditpack " + opts.ToolVersion,
+		// Names the source when the verdict records no baseline, which
+		// happens for a source that Run does not resolve.
+		BaselineSource: cfg.BaselineSource().String(),
 	}
 	cardMD, err := modelcard.Markdown(in)
 	if err != nil {

@@ -13,11 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -53,9 +50,11 @@ type VerifyOptions struct {
 	// PredicateTypes lists predicate types of which the pack must hold a
 	// verified statement; empty requires none beyond the signature checks.
 	PredicateTypes []string
-	// Policies, when not empty, are evaluated against the metrics of the
-	// verified evaluation statement, and a failed blocking rule fails the
-	// verification: the consumer's thresholds, not only the vendor's.
+	// Policies, when not empty, are evaluated against the metrics and the
+	// licences of the verified evaluation statement, and a failed blocking
+	// rule or licence fails the verification: the consumer's thresholds,
+	// not only the vendor's. A file that does not fit the pack is a
+	// *PolicyError.
 	Policies []policy.File
 	// Artifacts are local files (paths) that must each match a subject.
 	Artifacts []string
@@ -170,15 +169,15 @@ const (
 )
 
 func (r *Report) add(name string, err error, detail string) {
-	c := Check{Name: name, OK: err == nil, Detail: printable(detail)}
+	c := Check{Name: name, OK: err == nil, Detail: Printable(detail)}
 	var own *checkError
 	switch {
 	case err == nil:
 	case errors.As(err, &own):
-		c.Detail = printable(err.Error())
+		c.Detail = Printable(err.Error())
 		c.Cause = own.cause
 	default:
-		c.Detail = printable(err.Error())
+		c.Detail = Printable(err.Error())
 		c.Cause = attest.Cause(err)
 		if c.Cause == "" || c.Cause == "verification-failed" {
 			if cause, ok := checkCauses[name]; ok {
@@ -201,12 +200,13 @@ func (r *Report) add(name string, err error, detail string) {
 // digests of the model artifact the anchor's lineage records. Then each
 // --artifact must match a subject of the anchor, a statement of each
 // required predicate type must exist, the consumer's policies must pass on
-// the anchor's metrics and, with RequirePass, the anchor's verdict must be
-// pass.
+// the anchor's metrics and licences and, with RequirePass, the anchor's
+// verdict must be pass.
 //
 // Verify runs every check it can and returns the report. The error wraps
 // ErrVerification when a check failed, including a malformed or unsafe
-// pack, and is another error when verification could not run (bad
+// pack. It is a *PolicyError, with the report, when a policy does not fit
+// the pack, and another error when verification could not run (bad
 // options, a path that does not exist, an unreadable file).
 func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, error) {
 	if err := opts.validate(); err != nil {
@@ -247,7 +247,7 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 	a := verifyAnchor(ctx, p, opts, report)
 	if a != nil {
 		found[a.verified.PredicateType] = true
-		checkPackFiles(p, a, report)
+		checkPackFiles(ctx, p, a, report)
 		checkAttestationFiles(p, a, report)
 	}
 	for _, name := range bundleNames(p.Index) {
@@ -258,16 +258,23 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 			found[v.PredicateType] = true
 		}
 	}
+	var policyErr error
 	if a != nil {
 		checkArtifacts(a, artifacts, report)
 		if len(opts.Policies) > 0 {
-			checkPolicies(AnchorPath, a.verified.Predicate, opts.Policies, report)
+			policyErr = checkPolicies(AnchorPath, a.verified.Predicate, opts.Policies, report)
 		}
 		checkVerdict(AnchorPath, a.predicate.Verdict, opts.RequirePass, report)
 		report.Lineage = a.predicate.Lineage
 	}
 	checkTypes(found, opts.PredicateTypes, report)
 
+	// A policy that does not fit the pack is the verifier's mistake, so it
+	// is reported as such even when a check failed too.
+	if policyErr != nil {
+		report.Lineage = nil
+		return report, policyErr
+	}
 	if !report.OK() {
 		report.Lineage = nil
 		return report, ErrVerification
@@ -344,12 +351,19 @@ func sniff(path string) (int, error) {
 // artifact's files), and its predicate type against opts.PredicateTypes
 // (the statement must have one of them, when any are given). Policies and
 // RequirePass need an evaluation statement; with another bundle they are
-// a usage error.
+// a usage error. A file larger than pack.DefaultMaxReadBytes fails
+// verification without being read.
 func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*Report, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(bundlePath)
+	data, err := readBundle(bundlePath)
+	var tooLarge *bundleSizeError
+	if errors.As(err, &tooLarge) {
+		report := &Report{Pack: bundlePath}
+		report.add("signature", &reworded{msg: tooLarge.Error(), cause: attest.ErrBundleFormat}, "")
+		return report, ErrVerification
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
 	}
@@ -396,9 +410,10 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 			report.add("subjects", nil, fmt.Sprintf("%d artifact(s) match subjects", len(artifacts)))
 		}
 	}
+	var policyErr error
 	if v.PredicateType == attest.PredicateEvaluation {
 		if len(opts.Policies) > 0 {
-			checkPolicies(bundlePath, v.Predicate, opts.Policies, report)
+			policyErr = checkPolicies(bundlePath, v.Predicate, opts.Policies, report)
 		}
 		var pred EvaluationPredicate
 		if err := json.Unmarshal(v.Predicate, &pred); err != nil {
@@ -407,10 +422,53 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 			checkVerdict(bundlePath, pred.Verdict, opts.RequirePass, report)
 		}
 	}
+	if policyErr != nil {
+		return report, policyErr
+	}
 	if !report.OK() {
 		return report, ErrVerification
 	}
 	return report, nil
+}
+
+// bundleSizeError is a bundle file larger than pack.DefaultMaxReadBytes.
+type bundleSizeError struct {
+	path string
+	size int64
+}
+
+func (e *bundleSizeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, more than the %d bytes (%d MiB) that verify reads from a Sigstore bundle; a bundle takes kilobytes, or a few megabytes with a lineage of many files",
+		e.path, e.size, int64(pack.DefaultMaxReadBytes), pack.DefaultMaxReadBytes>>20)
+}
+
+// readBundle reads the bundle file at path. A file larger than
+// pack.DefaultMaxReadBytes, the limit of a bundle inside a pack, is not
+// read and is a *bundleSizeError.
+func readBundle(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode().IsRegular() && info.Size() > pack.DefaultMaxReadBytes {
+		return nil, &bundleSizeError{path: path, size: info.Size()}
+	}
+	// The buffer is sized for the file as it was when stat ran. A file that
+	// is not regular, or that grows, is read up to one byte beyond the
+	// limit.
+	buf := bytes.NewBuffer(make([]byte, 0, max(info.Size(), 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, pack.DefaultMaxReadBytes+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > pack.DefaultMaxReadBytes {
+		return nil, &bundleSizeError{path: path, size: int64(buf.Len())}
+	}
+	return buf.Bytes(), nil
 }
 
 // needsEvaluation rejects --policy and --require-pass for a bundle of
@@ -519,69 +577,6 @@ func checkTypes(found map[string]bool, required []string, report *Report) {
 	}
 }
 
-// checkPolicies evaluates the consumer's policies against the metrics of
-// a verified evaluation predicate. The predicate bytes are the verified
-// payload's; nothing else is read.
-func checkPolicies(name string, predicate []byte, files []policy.File, report *Report) {
-	var pred EvaluationPredicate
-	if err := json.Unmarshal(predicate, &pred); err != nil {
-		report.add("policy", fmt.Errorf("%s: reading the predicate: %w", name, err), "")
-		return
-	}
-	if len(pred.Metrics) == 0 {
-		report.add("policy", fmt.Errorf("%s: the predicate carries no metrics", name), "")
-		return
-	}
-	verdict, err := policy.Evaluate(pred.Metrics, files)
-	if err != nil {
-		report.add("policy", fmt.Errorf("%s: evaluating --policy: %w", name, err), "")
-		return
-	}
-	var refs []string
-	for _, f := range files {
-		refs = append(refs, f.Path)
-	}
-	summary := fmt.Sprintf("%s against the signed metrics: %s (%d passed, %d warned, %d failed)",
-		strings.Join(refs, ", "), verdict.Result, verdict.Counts.Passed, verdict.Counts.Warned, verdict.Counts.Failed)
-	if verdict.Result != policy.OutcomeFail {
-		report.add("policy", nil, summary)
-		return
-	}
-	var failed []string
-	for _, r := range verdict.Results {
-		if r.Blocking() {
-			failed = append(failed, fmt.Sprintf("%s at %s: %s", r.RuleID, r.Metric, r.Message))
-		}
-	}
-	report.add("policy", fmt.Errorf("%s; failed: %s", summary, strings.Join(failed, "; ")), "")
-}
-
-// checkNoBaselineRules rejects rules that bound the change from a
-// baseline (max_drop, max_increase): verify has no baseline to compare
-// with, and policy.Evaluate would report such a rule as passing.
-func checkNoBaselineRules(files []policy.File) error {
-	var errs []error
-	for _, f := range files {
-		for _, r := range f.Rules {
-			for _, bound := range []struct {
-				key   string
-				value *float64
-			}{{"max_drop", r.MaxDrop}, {"max_increase", r.MaxIncrease}} {
-				if bound.value != nil {
-					errs = append(errs, fmt.Errorf("%s: %s", f.Path, BaselineRuleMessage(r.ID, bound.key)))
-				}
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// BaselineRuleMessage returns the message with which verify rejects rule
-// id because it uses key (max_drop or max_increase).
-func BaselineRuleMessage(id, key string) string {
-	return fmt.Sprintf("rule %s uses %s, which compares with a baseline; verify has none: remove the rule or check it with run", id, key)
-}
-
 func sortedKeys(m map[string][]byte) []string {
 	return slices.Sorted(maps.Keys(m))
 }
@@ -630,44 +625,4 @@ func checkVerdict(name string, verdictJSON json.RawMessage, require bool, report
 		return
 	}
 	report.add("verdict", nil, v.describe())
-}
-
-// printable returns s with control characters other than newline and
-// tab, and invalid UTF-8, replaced by Go escapes, so that a message
-// quoting a file's bytes never prints them raw.
-func printable(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsGraphic(r) || r == '\n' || r == '\t':
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// WriteReport prints the report for people, one line a check, and the
-// signed verdict when no check stands for it.
-func WriteReport(w io.Writer, r *Report) {
-	for _, c := range r.Checks {
-		mark := "ok  "
-		if !c.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "%s %-13s %s\n", mark, c.Name, c.Detail)
-	}
-	if v := r.Verdict; v != nil && !v.Required {
-		line := v.describe()
-		if v.Result != string(policy.OutcomePass) {
-			line += "; add --require-pass to reject a pack whose verdict is not pass"
-		}
-		fmt.Fprintf(w, "info %-13s %s\n", "verdict", line)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path"
 	"slices"
@@ -141,7 +142,7 @@ func modelSigningKeyError(data []byte, opts VerifyOptions, err error) error {
 // checkPackFiles compares the pack's documents with the digests the signed
 // predicate lists, which makes the signature cover the whole pack, and
 // checks that index.json names nothing else outside attestations/.
-func checkPackFiles(p *pack.Pack, a *anchor, report *Report) {
+func checkPackFiles(ctx context.Context, p *pack.Pack, a *anchor, report *Report) {
 	pred := a.predicate
 	if len(pred.PackFiles) == 0 {
 		report.add("signed files", fmt.Errorf("%s: the predicate lists no pack files", AnchorPath), "")
@@ -155,13 +156,16 @@ func checkPackFiles(p *pack.Pack, a *anchor, report *Report) {
 			mismatched = append(mismatched, fmt.Sprintf("the signed predicate lists %s among the documents, but attestations/ holds only the statements", f.Path))
 			continue
 		}
-		data, err := p.ReadFile(f.Path)
-		if err != nil {
+		got, _, err := p.Digest(ctx, f.Path)
+		if errors.Is(err, fs.ErrNotExist) {
 			mismatched = append(mismatched, fmt.Sprintf("%s is missing", f.Path))
 			continue
 		}
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {
+		if err != nil {
+			mismatched = append(mismatched, fmt.Sprintf("%s cannot be read: %v", f.Path, err))
+			continue
+		}
+		if got != f.SHA256 {
 			mismatched = append(mismatched, fmt.Sprintf("%s has sha256 %s, the signed predicate says %s", f.Path, got, f.SHA256))
 		}
 	}
@@ -244,7 +248,7 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 			name, v.PredicateType, named), "")
 	}
 	if isNamed {
-		checkPayloadDigest(name, v, a.payloads[name], report)
+		checkPayloadDigest(name, v, a.payloads, report)
 	}
 
 	// A model signing statement's subject is a digest over the model's
@@ -271,19 +275,28 @@ func verifyBundle(ctx context.Context, p *pack.Pack, name string, opts VerifyOpt
 }
 
 // checkPayloadDigest requires the verified statement of bundle name to be
-// the one the evaluation statement signed, whose SHA-256 is signed. A
-// bundle signed with the same key for another pack verifies on its own,
-// so only this digest tells it apart.
-func checkPayloadDigest(name string, v *attest.Verified, signed string, report *Report) {
+// the one the evaluation statement signed, whose SHA-256 payloads maps
+// from the file's path. A bundle signed with the same key for another
+// pack, or for another path of this pack, verifies on its own, so only
+// this digest distinguishes it.
+func checkPayloadDigest(name string, v *attest.Verified, payloads map[string]string, report *Report) {
 	sum := sha256.Sum256(v.Raw)
 	got := hex.EncodeToString(sum[:])
+	signed := payloads[name]
 	switch {
 	case signed == "":
 		report.add("attestations", &checkError{cause: causeAttestationDigest, msg: fmt.Sprintf(
 			"%s: the signed evaluation statement names the file without the SHA-256 of its statement (payloadSha256), so a statement signed for another pack could stand in for it; the pack was made by an earlier auditpack: make it again", name)}, "")
 	case got != strings.ToLower(signed):
+		origin := "it was signed for another pack"
+		for _, other := range slices.Sorted(maps.Keys(payloads)) {
+			if other != name && strings.EqualFold(payloads[other], got) {
+				origin = fmt.Sprintf("it is the statement the evaluation statement signed for %s, another path of this pack", other)
+				break
+			}
+		}
 		report.add("attestations", &checkError{cause: causeAttestationDigest, msg: fmt.Sprintf(
-			"%s is not the statement the evaluation statement signed: payload sha256 %s, signed %s; it was signed for another pack", name, got, signed)}, "")
+			"%s is not the statement the evaluation statement signed: payload sha256 %s, signed %s; %s", name, got, signed, origin)}, "")
 	default:
 		report.add("attestations", nil, fmt.Sprintf("%s: payload sha256 %s, as the evaluation statement signed", name, got))
 	}

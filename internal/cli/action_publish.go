@@ -13,7 +13,6 @@ import (
 	"github.com/auditpack/auditpack/internal/audit"
 	"github.com/auditpack/auditpack/internal/config"
 	"github.com/auditpack/auditpack/internal/github"
-	"github.com/auditpack/auditpack/internal/lineage"
 	"github.com/auditpack/auditpack/internal/policy"
 	"github.com/auditpack/auditpack/internal/report"
 )
@@ -50,14 +49,7 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 			Signing: signingNote(sign),
 			Links:   report.Links{Run: a.gh.RunURL(), Archive: filepath.Base(outcome.Archive)},
 		}
-		if repo := outcome.Repository; repo != nil && repo.Dirty {
-			in.Dirty = true
-			for _, f := range repo.Files {
-				if f.State == lineage.StateModified {
-					in.Changed = append(in.Changed, f.Path)
-				}
-			}
-		}
+		in.SetRepository(outcome.Repository)
 
 		// Release assets first, so that the comment and summary can say
 		// where the pack is.

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +26,39 @@ const (
 	// ExitUsage means bad usage, configuration or input; nothing was
 	// decided and no output was left behind.
 	ExitUsage = 2
+	// ExitSignal plus the signal's number is the exit code after SIGINT
+	// (130) or SIGTERM (143) stopped the command, as a shell reports a
+	// process that the signal killed. No output was left behind.
+	ExitSignal = 128
 )
+
+// Interrupt is the cause of the cancellation of the context given to Main
+// when a signal stops the command.
+type Interrupt struct {
+	Signal os.Signal
+}
+
+func (i *Interrupt) Error() string { return "interrupted by " + signalName(i.Signal) }
+
+// ExitCode returns ExitSignal plus the signal's number.
+func (i *Interrupt) ExitCode() int {
+	if number, ok := i.Signal.(syscall.Signal); ok {
+		return ExitSignal + int(number)
+	}
+	return ExitSignal + int(syscall.SIGINT)
+}
+
+// signalName returns the conventional name of the signals auditpack
+// handles, such as SIGINT, and the Go name of any other.
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
 
 // Env lists the environment variables auditpack reads. Sensitive ones are
 // never printed or logged.
@@ -82,8 +116,15 @@ func (c *Command) Main(ctx context.Context, args []string) int {
 		return ExitOK
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// main cancels ctx with an *Interrupt; a test may cancel it
+		// without a cause.
+		var interrupt *Interrupt
+		if errors.As(context.Cause(ctx), &interrupt) {
+			fmt.Fprintf(c.Stderr, "auditpack: %v; no output was written\n", interrupt)
+			return interrupt.ExitCode()
+		}
 		fmt.Fprintln(c.Stderr, "auditpack: interrupted; no output was written")
-		return ExitUsage
+		return ExitSignal + int(syscall.SIGINT)
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -106,7 +147,8 @@ signed audit pack: metrics, policy verdicts, data lineage, a model card and
 in-toto attestations signed with Sigstore.
 
 Exit codes: 0 pass, 1 a blocking policy rule failed (run) or verification
-failed (verify), 2 bad usage, configuration or input.`,
+failed (verify), 2 bad usage, configuration or input, 130 or 143 stopped
+by SIGINT or SIGTERM (a second signal ends auditpack at once).`,
 		Version:       c.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -40,7 +40,15 @@ was built from), and reports each as matched, changed, missing or unverified
 (a Git LFS pointer whose content is not fetched); a directory's changed,
 missing and added files are listed. The pack is verified first, as verify
 does, with --key or the keyless signer flags, and the lineage compared with
-is the one its signed evaluation statement carries.
+is the one its signed evaluation statement carries. A keyless pack is
+checked against the public-good trusted root, or against --trusted-root for
+a private or offline deployment.
+
+A recorded path that cannot be hashed is reported for that entry and the
+others are still compared: missing when it or a parent does not exist (or
+a parent is a file), changed for any other reason (an empty directory, a
+special file, a symbolic link that loops or leads outside the directory,
+an unreadable file), with the error as detail.
 
 Exit codes: 0 every entry matched, 1 an entry changed, is missing or could
 not be verified, or the pack did not verify, 2 bad usage (bad flags, a path
@@ -116,7 +124,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 	for _, a := range lin.Artifacts {
 		cmp, err := compareEntry(ctx, f.dir, a)
 		if err != nil {
-			return usageError(fmt.Errorf("artifact %s: %w", a.Path, err))
+			return usageError(fmt.Errorf("artifact %s: %w", audit.Printable(a.Path), err))
 		}
 		result.Artifacts = append(result.Artifacts, cmp)
 		result.OK = result.OK && cmp.Status == lineage.StatusMatched
@@ -124,7 +132,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 	for _, d := range lin.Datasets {
 		cmp, err := compareEntry(ctx, f.dir, d.Entry)
 		if err != nil {
-			return usageError(fmt.Errorf("dataset %s: %w", d.Name, err))
+			return usageError(fmt.Errorf("dataset %s: %w", audit.Printable(d.Name), err))
 		}
 		result.Datasets = append(result.Datasets, cmp)
 		result.OK = result.OK && cmp.Status == lineage.StatusMatched
@@ -150,9 +158,10 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 }
 
 // compareEntry compares the file or directory at hand with a recorded
-// lineage entry (lineage.Compare). A named pipe, device or socket at the
-// entry's path is reported as changed without being opened, since
-// reading a pipe could block the run.
+// lineage entry (lineage.Compare), which reports a path it cannot hash as
+// missing or changed. Its error means that ctx is done. A named pipe,
+// device or socket at the entry's path is reported as changed without
+// being opened, since reading a pipe could block the run.
 func compareEntry(ctx context.Context, dir string, recorded lineage.Entry) (lineage.Comparison, error) {
 	full := filepath.FromSlash(recorded.Path)
 	if !filepath.IsAbs(full) {
@@ -182,11 +191,14 @@ func specialFileName(mode fs.FileMode) string {
 	return "special file"
 }
 
+// writeComparisons prints one line per entry and per file of a directory
+// that did not match. Paths and details are escaped (audit.Printable),
+// because they name files at hand and quote errors about them.
 func writeComparisons(w io.Writer, kind string, list []lineage.Comparison) {
 	for _, c := range list {
-		fmt.Fprintf(w, "%-10s %-8s %s: %s\n", c.Status, kind, c.Path, c.Detail)
+		fmt.Fprintf(w, "%-10s %-8s %s: %s\n", c.Status, kind, audit.Printable(c.Path), audit.Printable(c.Detail))
 		for _, f := range c.Files {
-			fmt.Fprintf(w, "  %-8s %s\n", f.Status, f.Path)
+			fmt.Fprintf(w, "  %-8s %s\n", f.Status, audit.Printable(f.Path))
 		}
 	}
 }

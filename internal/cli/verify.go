@@ -84,9 +84,15 @@ signer: --certificate-identity (or --certificate-identity-regexp, matched
 against the whole identity) and --certificate-oidc-issuer, optionally the
 GitHub claims, against the public-good trusted root or --trusted-root.
 
-It prints every check; the exit code is 0 when all pass, 1 when one fails
-(a malformed or unsafe pack included), and 2 for bad usage: bad flags, a
-path that does not exist, an unreadable key or file.`,
+--policy evaluates a policy file against the signed evaluation statement
+as run does: its rules against the signed metrics, its licences section
+against the signed licences of the model and of each dataset.
+
+It prints every check, a failed one with its cause in brackets; the exit
+code is 0 when all pass, 1 when one fails (a malformed or unsafe pack
+included), and 2 for bad usage: bad flags, a path that does not exist, an
+unreadable key or file, a --policy file with a metric path the pack does
+not have or with no rule that applies to the pack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.verify(cmd, args[0], f)
@@ -96,7 +102,7 @@ path that does not exist, an unreadable key or file.`,
 	f.signerFlags.register(cmd)
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "model file or directory that must match a subject of the attestations; repeatable")
 	fl.StringArrayVar(&f.types, "type", nil, "predicate type URI (or evaluation, test-result, slsaprovenance, cyclonedx) of which a verified statement must exist; repeatable")
-	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (relative to the current directory, or builtin:NAME) to evaluate against the signed metrics; a failed blocking rule fails verification; repeatable")
+	fl.StringArrayVar(&f.policies, "policy", nil, "policy file (relative to the current directory, or builtin:NAME) to evaluate against the signed metrics and licences; a failed blocking rule or a denied licence fails verification; repeatable")
 	fl.BoolVar(&f.requirePass, "require-pass", false, "fail unless the policy verdict the evaluation statement signed is pass")
 	fl.StringVar(&f.output, "output", "text", "report format: text or json")
 	return cmd
@@ -353,9 +359,9 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 	}
 	if f.output != "json" {
 		if v := report.Verdict; v != nil {
-			fmt.Fprintf(out, "%s verified; the policy verdict it signs is %s\n", target, v.Result)
+			fmt.Fprintf(out, "%s verified; the policy verdict it signs is %s\n", audit.Printable(target), audit.Printable(v.Result))
 		} else {
-			fmt.Fprintf(out, "%s verified\n", target)
+			fmt.Fprintf(out, "%s verified\n", audit.Printable(target))
 		}
 	}
 	return nil

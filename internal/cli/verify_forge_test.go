@@ -156,6 +156,13 @@ func TestVerifyExitCodes(t *testing.T) {
 	if err := os.Remove(filepath.Join(noIndex, "index.json")); err != nil {
 		t.Fatal(err)
 	}
+	indexDir := forgedCopy(t, out, nil, nil)
+	if err := os.Remove(filepath.Join(indexDir, "index.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(indexDir, "index.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name string
@@ -168,6 +175,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"not gzip", file("p.tar.gz", []byte("plain text\n")), ExitFail, "FAIL pack"},
 		{"junk after the gzip stream", file("p.tar.gz", append(slices.Clone(archive), "junk"...)), ExitFail, "data follows the end of the gzip stream"},
 		{"missing index.json", noIndex, ExitFail, "FAIL pack"},
+		{"index.json is a directory", indexDir, ExitFail, `FAIL pack          [invalid-pack] ` + indexDir + `: invalid pack: "index.json" is a directory`},
 		{"symbolic link in the pack", withSymlink, ExitFail, "FAIL pack"},
 		{"named pipe in the pack", withFIFO, ExitFail, "named pipe"},
 		{"pack that does not exist", filepath.Join(t.TempDir(), "nope"), ExitUsage, "nope"},
@@ -230,7 +238,7 @@ func TestVerifyRejectsBundlesFromAnotherRun(t *testing.T) {
 			if r.code != ExitFail {
 				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
 			}
-			want := "FAIL attestations  " + bundle + " is not the statement the evaluation statement signed"
+			want := "FAIL attestations  [attestation-digest-mismatch] " + bundle + " is not the statement the evaluation statement signed"
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("output lacks %q:\n%s", want, r.stdout)
 			}
@@ -257,7 +265,7 @@ func TestVerifyShowsVerdict(t *testing.T) {
 		{"failing pack", []string{"verify", failing, "--key", pub}, ExitOK,
 			[]string{"info verdict       attestations/evaluation.sigstore.json: the signed policy verdict is fail (7 passed, 0 warned, 1 failed); add --require-pass", "verified; the policy verdict it signs is fail"}},
 		{"failing pack, --require-pass", []string{"verify", failing, "--key", pub, "--require-pass"}, ExitFail,
-			[]string{"FAIL verdict       attestations/evaluation.sigstore.json: the signed policy verdict is fail", "--require-pass accepts only pass"}},
+			[]string{"FAIL verdict       [verdict-not-pass] attestations/evaluation.sigstore.json: the signed policy verdict is fail", "--require-pass accepts only pass"}},
 		{"failing pack, JSON", []string{"verify", failing, "--key", pub, "--output", "json"}, ExitOK,
 			[]string{`"verdict": {`, `"result": "fail"`, `"failed": 1`, `"required": false`}},
 		{"failing pack, --require-pass, JSON", []string{"verify", failing, "--key", pub, "--output", "json", "--require-pass"}, ExitFail,
@@ -399,5 +407,222 @@ func TestLineageVerifyReportsSpecialFileAsChanged(t *testing.T) {
 				t.Errorf("the other entries were not compared:\n%s", r.stdout)
 			}
 		})
+	}
+}
+
+func TestVerifyPolicyChecksSignedLicences(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	policyFile := func(content string) string {
+		path := filepath.Join(t.TempDir(), "policy.yaml")
+		writeFile(t, path, content)
+		return path
+	}
+	deny := policyFile("licenses:\n  deny: [Apache-2.0]\n")
+	allow := policyFile("licenses:\n  allow: [Apache-2.0, MIT]\n")
+	typo := policyFile("rules:\n  - id: acc\n    metric: evaluations.holdout.metrics.acuracy\n    min: 0.5\n    severity: block\n")
+	otherTask := policyFile("rules:\n  - id: r2\n    metric: evaluations.*.metrics.accuracy\n    tasks: [regression]\n    min: 0.5\n    severity: block\n")
+
+	tests := []struct {
+		name       string
+		policies   []string
+		code       int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{"denied licence", []string{deny}, ExitFail,
+			[]string{"FAIL policy        [policy-failed] " + deny + " against the signed metrics and licences: fail (0 passed, 0 warned, 2 failed)",
+				"licenses at model.license: licence Apache-2.0: needs denied licence(s) Apache-2.0",
+				"licenses at datasets.demo-evaluation.license: licence Apache-2.0: needs denied licence(s) Apache-2.0"}, nil},
+		{"allowed licence", []string{allow}, ExitOK,
+			[]string{"ok   policy        " + allow + " against the signed metrics and licences: pass (2 passed, 0 warned, 0 failed)"}, nil},
+		{"misspelt metric path", []string{typo}, ExitUsage, nil,
+			[]string{typo + `:3: metric: rule acc: metric path "evaluations.holdout.metrics.acuracy": evaluations.holdout.metrics has no key "acuracy"; it has accuracy,`}},
+		{"no rule applies", []string{otherTask}, ExitUsage, nil,
+			[]string{"--policy " + otherTask + " has no rule that applies to attestations/evaluation.sigstore.json", "so 0 rules were applied"}},
+		{"one file of two applies to nothing", []string{allow, otherTask}, ExitUsage, nil,
+			[]string{"--policy " + otherTask + " has no rule that applies"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"verify", out, "--key", pub}
+			for _, p := range tt.policies {
+				args = append(args, "--policy", p)
+			}
+			r := auditpack(t, nil, args...)
+			if r.code != tt.code {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if tt.code != ExitOK && strings.Contains(r.stdout, " verified") {
+				t.Errorf("output says verified:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestVerifyEscapesNamesInText(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	forged := forgedCopy(t, out, nil, nil)
+	name := "zz\n" + out + " verified; the policy verdict it signs is pass\r\t\xff\u202e"
+	writeFile(t, filepath.Join(forged, name), "")
+
+	r := auditpack(t, nil, "verify", forged, "--key", pub)
+	if r.code != ExitFail {
+		t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
+	}
+	want := `FAIL index         [index-mismatch] zz\n` + out + ` verified; the policy verdict it signs is pass\r\t\xff\u202e: not listed in the index (0 bytes)`
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout lacks the escaped name %q:\n%s", want, r.stdout)
+	}
+	for line := range strings.Lines(r.stdout) {
+		if !strings.HasPrefix(line, "ok   ") && !strings.HasPrefix(line, "FAIL ") && !strings.HasPrefix(line, "info ") {
+			t.Errorf("stdout has a line that is not a check: %q", line)
+		}
+	}
+	if strings.ContainsAny(r.stdout, "\r\t\u202e") || !utf8.ValidString(r.stdout) {
+		t.Errorf("stdout holds raw control characters: %q", r.stdout)
+	}
+}
+
+func TestLineageVerifyReportsUnhashablePaths(t *testing.T) {
+	tests := []struct {
+		name string
+		// change replaces data/eval.csv, the demo's dataset, under dir.
+		change func(t *testing.T, dir string)
+		want   string
+	}{
+		{"empty directory", func(t *testing.T, dir string) {
+			dataset := filepath.Join(dir, "data", "eval.csv")
+			removeAll(t, dataset)
+			if err := os.Mkdir(dataset, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, `changed    dataset  data/eval.csv: hashing directory "data/eval.csv": the directory contains no regular file`},
+		{"symbolic link loop", func(t *testing.T, dir string) {
+			dataset := filepath.Join(dir, "data", "eval.csv")
+			removeAll(t, dataset)
+			if err := os.Symlink("eval.csv", dataset); err != nil {
+				t.Fatal(err)
+			}
+		}, "changed    dataset  data/eval.csv: reading \"data/eval.csv\": stat " + "%DIR%/data/eval.csv: too many levels of symbolic links"},
+		{"link inside leads outside", func(t *testing.T, dir string) {
+			dataset := filepath.Join(dir, "data", "eval.csv")
+			removeAll(t, dataset)
+			writeFile(t, filepath.Join(dataset, "part.csv"), "a\n")
+			if err := os.Symlink(filepath.Join(dir, ".auditpack.yml"), filepath.Join(dataset, "link.csv")); err != nil {
+				t.Fatal(err)
+			}
+		}, `changed    dataset  data/eval.csv: hashing directory "data/eval.csv": symbolic link "link.csv" points outside the directory`},
+		{"parent is a file", func(t *testing.T, dir string) {
+			removeAll(t, filepath.Join(dir, "data"))
+			writeFile(t, filepath.Join(dir, "data"), "not a directory\n")
+		}, "missing    dataset  data/eval.csv: the path does not exist: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, out := runDemo(t)
+			pub := filepath.Join(dir, "keys", "cosign.pub")
+			tt.change(t, dir)
+
+			r := auditpack(t, nil, "lineage", "verify", out, "--dir", dir, "--key", pub)
+			if r.code != ExitFail {
+				t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitFail, r.stdout, r.stderr)
+			}
+			if want := strings.ReplaceAll(tt.want, "%DIR%", dir); !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+			}
+			if !strings.Contains(r.stdout, "matched    artifact models/model.json") {
+				t.Errorf("the other entries were not compared:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestLineageVerifyEscapesAddedFileName(t *testing.T) {
+	dir := lineageDemo(t)
+	out := filepath.Join(t.TempDir(), "pack")
+	r := auditpack(t, fixedEpoch, "run", "--config", filepath.Join(dir, ".auditpack.yml"), "--key", filepath.Join(dir, "keys", "cosign.key"), "--out", out)
+	if r.code != ExitOK {
+		t.Fatalf("run exited %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "data", "train", "part-\x1b[2J\u202e.csv"), "a,b\n7,8\n")
+
+	got := auditpack(t, nil, "lineage", "verify", out, "--dir", dir, "--key", filepath.Join(dir, "keys", "cosign.pub"))
+	if got.code != ExitFail {
+		t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, ExitFail, got.stdout, got.stderr)
+	}
+	if want := `  added    part-\x1b[2J\u202e.csv`; !strings.Contains(got.stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, got.stdout)
+	}
+	if strings.ContainsAny(got.stdout, "\x1b\u202e") {
+		t.Errorf("stdout holds raw control characters: %q", got.stdout)
+	}
+}
+
+func removeAll(t *testing.T, path string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLineageVerifyHelpNamesTrustedRoot(t *testing.T) {
+	r := auditpack(t, nil, "lineage", "verify", "--help")
+	if r.code != ExitOK {
+		t.Fatalf("lineage verify --help exited %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"or against --trusted-root for\na private or offline deployment", "--trusted-root string"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestVerifyNamesSwappedModelSignatures(t *testing.T) {
+	dir := lineageDemo(t)
+	out := filepath.Join(t.TempDir(), "pack")
+	r := auditpack(t, fixedEpoch, "run", "--config", filepath.Join(dir, ".auditpack.yml"), "--key", filepath.Join(dir, "keys", "cosign.key"), "--out", out)
+	if r.code != ExitOK {
+		t.Fatalf("run exited %d\n%s", r.code, r.stderr)
+	}
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	first, second := "attestations/model-signing-1.sigstore.json", "attestations/model-signing-2.sigstore.json"
+	swapped := forgedCopy(t, out, nil, map[string]string{first: read(second), second: read(first)})
+
+	got := auditpack(t, nil, "verify", swapped, "--key", filepath.Join(dir, "keys", "cosign.pub"))
+	if got.code != ExitFail {
+		t.Errorf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, ExitFail, got.stdout, got.stderr)
+	}
+	for _, pair := range [][2]string{{first, second}, {second, first}} {
+		want := "; it is the statement the evaluation statement signed for " + pair[1] + ", another path of this pack"
+		found := false
+		for line := range strings.Lines(got.stdout) {
+			if strings.HasPrefix(line, "FAIL attestations  [attestation-digest-mismatch] "+pair[0]+" is not the statement") && strings.Contains(line, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no FAIL line for %s containing %q:\n%s", pair[0], want, got.stdout)
+		}
+	}
+	if strings.Contains(got.stdout, "signed for another pack") {
+		t.Errorf("a swap within the pack is blamed on another pack:\n%s", got.stdout)
 	}
 }

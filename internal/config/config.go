@@ -78,9 +78,20 @@ type Owner struct {
 	Contact string `yaml:"contact"`
 }
 
-// Load reads, parses and validates the configuration file at path.
-// The returned error joins every problem found, each a *strictyaml.Error.
+// Load reads, parses and validates the configuration file at path, and
+// checks that every file and directory it names exists, relative to the
+// file's directory. The returned error joins every problem found, each a
+// *strictyaml.Error.
 func Load(path string) (*Config, error) {
+	return LoadWith(path, nil)
+}
+
+// LoadWith is Load that also calls loadPolicies, unless it is nil, so that
+// the problems of the policy files are reported after the configuration's
+// own, in the same error. loadPolicies runs even when the configuration has
+// other problems, but not when its policies key is invalid, so it may use
+// only cfg.Policies, cfg.Path and cfg.Resolve.
+func LoadWith(path string, loadPolicies func(cfg *Config) error) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -92,33 +103,66 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving %q: %w", path, err)
 	}
-	cfg, err := Parse(path, data)
-	if err != nil {
-		return nil, err
+	cfg, errs := parse(path, data)
+	if cfg == nil {
+		return nil, errors.Join(errs...)
 	}
 	cfg.Dir = filepath.Dir(abs)
+	errs = append(errs, cfg.doc.Filter(cfg.checkPaths(cfg.doc))...)
+	strictyaml.SortByLine(errs)
+	if loadPolicies != nil && cfg.policiesValid() {
+		if err := loadPolicies(cfg); err != nil {
+			errs = append(errs, flatten(err)...)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
 // Parse parses and validates configuration bytes; file is used in messages.
 // Unknown keys, values of the wrong type and invalid values are reported
-// together, so that one run shows every problem of the file.
+// together, so that one run shows every problem of the file. Parse does
+// not look at the files the configuration names; Load does.
 func Parse(file string, data []byte) (*Config, error) {
+	cfg, errs := parse(file, data)
+	strictyaml.SortByLine(errs)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parse decodes and validates data. It returns the configuration decoded
+// so far with every problem found, or a nil configuration when data is not
+// a YAML mapping.
+func parse(file string, data []byte) (*Config, []error) {
 	var cfg Config
 	doc, errs := strictyaml.DecodeAll(file, data, &cfg)
 	if doc == nil {
-		return nil, errors.Join(errs...)
+		return nil, errs
 	}
 	cfg.Path = file
 	cfg.doc = doc
 	if err := cfg.validate(doc); err != nil {
 		errs = append(errs, doc.Filter(flatten(err))...)
 	}
-	strictyaml.SortByLine(errs)
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	return &cfg, errs
+}
+
+// policiesValid reports whether the policies key could be read and names
+// only non-empty references.
+func (c *Config) policiesValid() bool {
+	if c.doc.HasProblem("policies") || len(c.Policies) == 0 {
+		return false
 	}
-	return &cfg, nil
+	for _, p := range c.Policies {
+		if strings.TrimSpace(p) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // flatten returns the errors that err joins, or err alone.

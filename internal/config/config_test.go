@@ -206,8 +206,14 @@ func TestLoadResolvesPaths(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte(valid), 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{".auditpack.yml", "model.bin", "data.csv", "preds.csv"} {
+		content := "x"
+		if name == ".auditpack.yml" {
+			content = valid
+		}
+		if err := os.WriteFile(filepath.Join(dir, "sub", name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg, err := Load(path)
 	if err != nil {

@@ -184,8 +184,11 @@ func (c *Config) validateEvaluations(doc *strictyaml.Document) []error {
 		if !slices.Contains(Tasks, task) {
 			add(key+".task", "unsupported task %q: supported tasks are %s", e.Task, strings.Join(Tasks, ", "))
 			// The rest is checked as for the first task, so that other
-			// mistakes show up in the same run.
+			// mistakes show up in the same run. Which keys apply is not
+			// checked, because the intended task is unknown.
 			task = TaskBinaryClassification
+		} else {
+			errs = append(errs, validateTaskKeys(doc, key, task)...)
 		}
 		if harnessTask(task) {
 			errs = append(errs, validateHarness(add, key, e)...)
@@ -197,16 +200,14 @@ func (c *Config) validateEvaluations(doc *strictyaml.Document) []error {
 	return errs
 }
 
-// validateHarness checks an evaluation that reads a results file.
+// validateHarness checks an evaluation that reads a results file. The
+// keys that only other tasks read are reported by validateTaskKeys.
 func validateHarness(add func(key, format string, args ...any), key string, e Evaluation) []error {
 	if e.Results == "" {
 		add(key+".results", "required: the results file that %s wrote", e.Task)
 	}
 	if e.Predictions != "" {
 		add(key+".predictions", "task %s reads `results`, not `predictions`: rename the key", e.Task)
-	}
-	if e.Stress != nil || e.Bootstrap != nil || len(e.Groups) > 0 {
-		add(key, "task %s takes only name, task and results: remove stress, bootstrap and groups", e.Task)
 	}
 	return nil
 }
@@ -239,9 +240,6 @@ func validateRows(add func(key, format string, args ...any), problem func(key st
 		case "", "ms", "s", "us":
 		default:
 			add(key+".latency_unit", "must be \"ms\", \"s\" or \"us\", got %q", e.LatencyUnit)
-		}
-		if e.Stress != nil || e.Bootstrap != nil || len(e.Groups) > 0 {
-			add(key, "task latency takes no stress, bootstrap or groups: remove them")
 		}
 		return
 	case TaskRegression:

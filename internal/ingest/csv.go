@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 // csvSource reads CSV rows and picks the requested fields by header position.
 type csvSource struct {
 	reader  *csv.Reader
+	limit   *rowLimitReader
 	path    string
 	indexes []int // header position of each requested column
 	width   int   // fields in the header
@@ -43,7 +45,8 @@ func checkDelimiter(opts Options) error {
 // newStdCSVSource is newCSVSource on encoding/csv.
 func newStdCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 	path, columns := opts.DisplayPath, opts.Columns
-	reader := csv.NewReader(r)
+	limit := &rowLimitReader{r: r, path: path, header: len(opts.Header) == 0}
+	reader := csv.NewReader(limit)
 	reader.ReuseRecord = true
 	if opts.Delimiter != 0 {
 		reader.Comma = opts.Delimiter
@@ -69,6 +72,7 @@ func newStdCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 		// Empty lines before the header are skipped, so it need not be
 		// on line 1.
 		headerLine, _ = reader.FieldPos(0)
+		limit.startRow(reader.InputOffset())
 	}
 
 	indexes, err := columnIndexes(path, header, headerLine, columns)
@@ -77,7 +81,57 @@ func newStdCSVSource(r io.Reader, opts Options) (*csvSource, error) {
 	}
 	// The header slice is the reader's reused record, so only its length is
 	// kept.
-	return &csvSource{reader: reader, path: path, indexes: indexes, width: len(header)}, nil
+	return &csvSource{reader: reader, limit: limit, path: path, indexes: indexes, width: len(header)}, nil
+}
+
+// csvReadAhead is how far encoding/csv's Reader (Go 1.26) reads beyond
+// the record it returns: the size of its bufio.Reader.
+const csvReadAhead = 4096
+
+// rowLimitReader stops encoding/csv from reading a line or a row longer
+// than MaxRowBytes, which it would otherwise hold whole in memory. It sits
+// between the file and the csv.Reader and counts the bytes it passes.
+type rowLimitReader struct {
+	r      io.Reader
+	path   string
+	header bool  // the header row has not been read yet
+	read   int64 // bytes passed to the csv.Reader
+	start  int64 // offset of the current row, from csv.Reader.InputOffset
+	lines  int   // newlines passed
+	length int   // bytes of the current line passed so far
+}
+
+// startRow records offset, the end of the row just returned, as the start
+// of the next row.
+func (l *rowLimitReader) startRow(offset int64) {
+	l.start, l.header = offset, false
+}
+
+func (l *rowLimitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for chunk := p[:n]; len(chunk) > 0; {
+		end := bytes.IndexByte(chunk, '\n')
+		if end < 0 {
+			l.length += len(chunk)
+			break
+		}
+		if l.length+end > MaxRowBytes {
+			l.length += end
+			break
+		}
+		l.lines++
+		l.length = 0
+		chunk = chunk[end+1:]
+	}
+	l.read += int64(n)
+	// A row that ends within MaxRowBytes never gets here, because the
+	// csv.Reader reads at most csvReadAhead bytes past the row's end.
+	// NOTE: the line reported is where the limit was crossed, which for
+	// a row of several lines is not the line the row starts on.
+	if l.length > MaxRowBytes || l.read-l.start > MaxRowBytes+csvReadAhead {
+		return 0, rowTooLongError(l.path, l.lines+1, l.header)
+	}
+	return n, err
 }
 
 func emptyFileError(path string) error {
@@ -103,7 +157,7 @@ func columnIndexes(path string, header []string, headerLine int, columns []strin
 		if !ok {
 			return nil, &RowError{Path: path, Line: headerLine, Column: column, Err: fmt.Errorf(
 				"%w in the header, which has %s: add the column to the file or configure one of these names",
-				ErrMissingColumn, quoteAll(header))}
+				ErrMissingColumn, headerExcerpt(header))}
 		}
 		if duplicates[column] {
 			return nil, &RowError{Path: path, Line: headerLine, Column: column, Err: errors.New(
@@ -122,6 +176,7 @@ func (s *csvSource) next(values []string) (int, error) {
 		}
 		return 0, csvError(s.path, err, len(record), s.width)
 	}
+	s.limit.startRow(s.reader.InputOffset())
 	line, _ := s.reader.FieldPos(0)
 	for i, index := range s.indexes {
 		values[i] = record[index]
@@ -132,9 +187,13 @@ func (s *csvSource) next(values []string) (int, error) {
 // csvError turns an encoding/csv error into a *RowError with advice. fields
 // is the number of fields of the offending record and width the header's.
 func csvError(path string, err error, fields, width int) error {
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		return err
+	}
 	var parseErr *csv.ParseError
 	if !errors.As(err, &parseErr) {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return readError(path, err)
 	}
 	line := parseErr.StartLine
 	if line == 0 {
@@ -151,6 +210,32 @@ func csvError(path string, err error, fields, width int) error {
 			parseErr.Err, parseErr.Column)}
 	}
 	return &RowError{Path: path, Line: line, Err: parseErr.Err}
+}
+
+// maxExcerptBytes is the length from which headerExcerpt shortens a
+// header in a message.
+const maxExcerptBytes = 200
+
+// headerExcerpt lists the names of header for a message, quoted and
+// escaped. A list longer than maxExcerptBytes is cut short and says how
+// many columns there are, because a file that is not CSV can have a
+// header of a megabyte.
+func headerExcerpt(header []string) string {
+	list := quoteAll(header)
+	if len(list) <= maxExcerptBytes {
+		return list
+	}
+	// %q escapes every byte that is not part of a printable character, so
+	// the list is valid UTF-8 and is cut at the start of a character.
+	cut := maxExcerptBytes
+	for cut > 0 && !utf8.RuneStart(list[cut]) {
+		cut--
+	}
+	columns := "columns"
+	if len(header) == 1 {
+		columns = "column"
+	}
+	return fmt.Sprintf("%s… (%d %s in all)", list[:cut], len(header), columns)
 }
 
 // quoteAll returns names as a comma-separated list of quoted strings.

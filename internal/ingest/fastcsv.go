@@ -115,17 +115,24 @@ func (s *fastCSVSource) next(values []string) (int, error) {
 
 // readLine returns the next physical line, as encoding/csv's Reader reads
 // it: with its final "\r\n" turned into "\n", and without a final "\r" at
-// the end of the file. It returns io.EOF only when nothing is left. The
-// line is valid until the next call.
+// the end of the file. It returns io.EOF only when nothing is left, and
+// errRowTooLong, without counting the line, for a line longer than
+// MaxRowBytes. The line is valid until the next call.
 func (s *fastCSVSource) readLine() ([]byte, error) {
 	line, err := s.reader.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		s.long = append(s.long[:0], line...)
 		for err == bufio.ErrBufferFull {
+			if len(s.long) > MaxRowBytes {
+				return nil, errRowTooLong
+			}
 			line, err = s.reader.ReadSlice('\n')
 			s.long = append(s.long, line...)
 		}
 		line = s.long
+	}
+	if len(line) > MaxRowBytes {
+		return nil, errRowTooLong
 	}
 	s.lines++
 	n := len(line)
@@ -159,6 +166,9 @@ func (s *fastCSVSource) record() (fields []string, count, start int, err error) 
 	var line []byte
 	for {
 		line, err = s.readLine()
+		if err == errRowTooLong {
+			return nil, 0, 0, rowTooLongError(s.path, s.lines+1, s.all)
+		}
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -168,6 +178,7 @@ func (s *fastCSVSource) record() (fields []string, count, start int, err error) 
 	}
 
 	start = s.lines
+	size := len(line) // bytes of the record's lines read so far
 	s.scratch = s.scratch[:0]
 	if s.all {
 		s.ends = s.ends[:0]
@@ -258,6 +269,10 @@ fields:
 				}
 				column += len(line)
 				line, err = s.readLine()
+				size += len(line)
+				if err == errRowTooLong || size > MaxRowBytes {
+					return nil, 0, 0, rowTooLongError(s.path, start, s.all)
+				}
 				if len(line) > 0 {
 					physical++
 					column = 1

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -58,6 +57,30 @@ var ErrInvalidUTF8 = errors.New("not valid UTF-8")
 // the file is damaged). It is reported as a *RowError before the value
 // reaches any computation.
 const MaxValueBytes = 256
+
+// MaxRowBytes is the longest line, and the longest row, in bytes, that a
+// Reader reads from a CSV or JSON Lines file. A row spans several lines
+// when a quoted CSV field contains newlines. Prediction rows are far
+// shorter, so a longer one means that the file is not line-oriented text
+// (or a quote is never closed), and reading on would hold it all in
+// memory. It is reported as a *RowError.
+const MaxRowBytes = 1 << 20
+
+// errRowTooLong is returned by the CSV sources' line readers for a line
+// or a row longer than MaxRowBytes, before it becomes a *RowError.
+var errRowTooLong = errors.New("row too long")
+
+// rowTooLongError describes a header (when header is set) or a row,
+// found on line, that is longer than MaxRowBytes.
+func rowTooLongError(path string, line int, header bool) error {
+	what := "the row"
+	if header {
+		what = "the header row"
+	}
+	return &RowError{Path: path, Line: line, Err: fmt.Errorf(
+		"%s is longer than %d bytes (ingest.MaxRowBytes): check that the file is CSV text with one row per line and that every quoted field is closed",
+		what, MaxRowBytes)}
+}
 
 // RowError is a problem with one row (or the header) of a predictions file.
 // Its message reads like `eval/predictions.csv:17: column "score": ...`.
@@ -177,9 +200,9 @@ func Open(path string, opts Options) (*Reader, error) {
 		opts.Delimiter = '\t'
 	}
 
-	f, err := os.Open(path)
+	f, _, err := OpenFile(path, "predictions", opts.DisplayPath)
 	if err != nil {
-		return nil, fmt.Errorf("opening predictions file %s: %w", opts.DisplayPath, err)
+		return nil, err
 	}
 	hashed := &hashingReader{r: f, hash: sha256.New()}
 
@@ -194,9 +217,9 @@ func Open(path string, opts Options) (*Reader, error) {
 		gz, err := gzip.NewReader(buffered)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("%s: reading gzip header: %w", opts.DisplayPath, err)
+			return nil, gzipError(opts.DisplayPath, err)
 		}
-		input = gz
+		input = &gzipReader{r: gz, path: opts.DisplayPath}
 	case strings.HasSuffix(strings.ToLower(opts.DisplayPath), ".gz"):
 		f.Close()
 		return nil, fmt.Errorf("%s: the name ends in .gz but the file is not gzip-compressed: compress it or rename it", opts.DisplayPath)
@@ -330,7 +353,7 @@ func (r *Reader) SHA256() (string, error) {
 		return "", errors.New("SHA256 needs a Reader made by Open")
 	}
 	if _, err := io.Copy(io.Discard, r.hashed); err != nil {
-		return "", fmt.Errorf("reading %s: %w", r.path, err)
+		return "", readError(r.path, err)
 	}
 	return hex.EncodeToString(r.hashed.hash.Sum(nil)), nil
 }

@@ -12,10 +12,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxLineBytes bounds one JSON Lines record so that a file without newlines
-// cannot exhaust memory. Prediction rows are far smaller.
-const maxLineBytes = 16 << 20
-
 // jsonlSource reads one JSON object per line.
 type jsonlSource struct {
 	scanner *bufio.Scanner
@@ -27,7 +23,7 @@ type jsonlSource struct {
 
 func newJSONLSource(r io.Reader, path string, columns []string) *jsonlSource {
 	scanner := bufio.NewScanner(r)
-	scanner.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
+	scanner.Buffer(make([]byte, 0, 64<<10), MaxRowBytes)
 	return &jsonlSource{scanner: scanner, path: path, columns: columns}
 }
 
@@ -46,9 +42,9 @@ func (s *jsonlSource) next(values []string) (int, error) {
 	if err := s.scanner.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
 			return 0, &RowError{Path: s.path, Line: s.line + 1, Err: fmt.Errorf(
-				"the line is longer than %d bytes: put one JSON object per line", maxLineBytes)}
+				"the line is longer than %d bytes (ingest.MaxRowBytes): put one JSON object per line", MaxRowBytes)}
 		}
-		return 0, fmt.Errorf("reading %s: %w", s.path, err)
+		return 0, readError(s.path, err)
 	}
 	return 0, io.EOF
 }

@@ -33,9 +33,9 @@ type parquetSource struct {
 // needs random access, so a compressed file is first decompressed into a
 // temporary file that Close removes.
 func openParquet(path string, opts Options) (*Reader, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenFile(path, "predictions", opts.DisplayPath)
 	if err != nil {
-		return nil, fmt.Errorf("opening predictions file %s: %w", opts.DisplayPath, err)
+		return nil, err
 	}
 
 	// The digest covers the file as stored, so it is taken before any
@@ -51,7 +51,7 @@ func openParquet(path string, opts Options) (*Reader, error) {
 		gz, err := gzip.NewReader(buffered)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("%s: reading gzip header: %w", opts.DisplayPath, err)
+			return nil, gzipError(opts.DisplayPath, err)
 		}
 		tmp, err := os.CreateTemp("", "auditpack-*.parquet")
 		if err != nil {
@@ -61,7 +61,7 @@ func openParquet(path string, opts Options) (*Reader, error) {
 		closer.temp = tmp
 		if _, err := io.Copy(tmp, gz); err != nil {
 			closer.Close()
-			return nil, fmt.Errorf("%s: decompressing: %w", opts.DisplayPath, err)
+			return nil, readError(opts.DisplayPath, gzipError(opts.DisplayPath, err))
 		}
 		data = tmp
 	} else {

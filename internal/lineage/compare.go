@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Comparison statuses of the rebuild check.
@@ -50,24 +51,32 @@ type FileComparison struct {
 
 // Compare re-hashes the path of recorded, relative to baseDir, and
 // compares it with the record. Git LFS pointers are detected as in the
-// record's making. An error means the comparison could not run (for
-// example an unreadable file); a missing path is a StatusMissing result.
+// record's making. A path that does not exist, or whose parent is a file,
+// is a StatusMissing result. Any other failure to hash the path is a
+// StatusChanged result with the error as its detail, because the content
+// at hand is not the recorded one: an empty directory, a special file, a
+// symbolic link that loops or leads outside the directory, an unreadable
+// file. Compare returns an error only when ctx is done.
 func Compare(ctx context.Context, baseDir string, recorded Entry, opts Options) (Comparison, error) {
 	opts.DetectLFS = true
 	opts.MD5 = false
 	cmp := Comparison{Path: recorded.Path}
 
 	current, err := Hash(ctx, baseDir, recorded.Path, opts)
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return cmp, err
+	case errors.Is(err, fs.ErrNotExist):
 		cmp.Status, cmp.Detail = StatusMissing, "the path does not exist"
 		return cmp, nil
-	}
-	if errors.Is(err, ErrSpecialFile) {
+	case errors.Is(err, syscall.ENOTDIR):
+		cmp.Status, cmp.Detail = StatusMissing, "the path does not exist: "+err.Error()
+		return cmp, nil
+	default:
+		// ErrSpecialFile among others.
 		cmp.Status, cmp.Detail = StatusChanged, err.Error()
 		return cmp, nil
-	}
-	if err != nil {
-		return cmp, err
 	}
 
 	if current.Type != recorded.Type {

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -13,14 +12,19 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/auditpack/auditpack/internal/ingest"
 )
 
-// maxResultsBytes bounds a harness results file, which is read whole.
-const maxResultsBytes = 512 << 20
+// maxResultsBytes bounds a harness results file, which is read whole, both
+// as stored and after gzip decompression. The results files of
+// lm-evaluation-harness and metrics-json are kilobytes; promptfoo and garak
+// write every prompt and output, which stays far below this for any run
+// whose results a person reviews.
+const maxResultsBytes = 256 << 20
 
 // HarnessReport is the result of an evaluation that reads the output of a
 // language-model harness: lm-evaluation-harness, promptfoo, garak, or a
@@ -94,6 +98,12 @@ func ReadHarness(ctx context.Context, spec Spec) (*HarnessReport, error) {
 		return nil, err
 	}
 	report := &HarnessReport{Name: spec.Name, Task: spec.Task, Source: source, Metrics: map[string]*float64{}, Undefined: map[string]string{}}
+	if spec.Task != TaskGarak {
+		// A garak report is JSON Lines, checked line by line in readGarak.
+		if err := checkJSON(data, 1); err != nil {
+			return nil, harnessError(spec.DisplayPath, err)
+		}
+	}
 	switch spec.Task {
 	case TaskLMEvalHarness:
 		err = report.readLMEval(data)
@@ -107,32 +117,54 @@ func ReadHarness(ctx context.Context, spec Spec) (*HarnessReport, error) {
 		err = fmt.Errorf("task %q does not read a results file", spec.Task)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.DisplayPath, err)
+		return nil, harnessError(spec.DisplayPath, err)
 	}
 	return report, nil
+}
+
+// harnessError prefixes err with the results file's path, as path:line:column
+// when err has a position.
+func harnessError(path string, err error) error {
+	var positioned *positionError
+	if errors.As(err, &positioned) {
+		return fmt.Errorf("%s:%w", path, err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // readResults reads the whole file, decompressing gzip, and returns its
 // bytes and its Source. Rows counts the lines of a JSON Lines file and is 1
 // for a JSON document.
 func readResults(spec Spec) ([]byte, Source, error) {
-	raw, err := os.ReadFile(spec.Path)
+	f, info, err := ingest.OpenFile(spec.Path, "results file", spec.DisplayPath)
+	if err != nil {
+		return nil, Source{}, err
+	}
+	defer f.Close()
+	if info.Size() > maxResultsBytes {
+		return nil, Source{}, resultsTooLarge(spec.DisplayPath)
+	}
+	// The file may grow after the Stat, so the read is bounded too.
+	raw, err := io.ReadAll(io.LimitReader(f, maxResultsBytes+1))
 	if err != nil {
 		return nil, Source{}, fmt.Errorf("reading results file %s: %w", spec.DisplayPath, err)
+	}
+	if len(raw) > maxResultsBytes {
+		return nil, Source{}, resultsTooLarge(spec.DisplayPath)
 	}
 	digest := sha256.Sum256(raw)
 	data := raw
 	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
 		gz, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, Source{}, fmt.Errorf("%s: reading gzip header: %w", spec.DisplayPath, err)
+			return nil, Source{}, &ingest.GzipError{Path: spec.DisplayPath, Err: err}
 		}
 		if data, err = io.ReadAll(io.LimitReader(gz, maxResultsBytes+1)); err != nil {
-			return nil, Source{}, fmt.Errorf("%s: decompressing: %w", spec.DisplayPath, err)
+			return nil, Source{}, &ingest.GzipError{Path: spec.DisplayPath, Err: err}
 		}
 	}
 	if len(data) > maxResultsBytes {
-		return nil, Source{}, fmt.Errorf("%s: larger than %d bytes, which is more than any harness writes", spec.DisplayPath, maxResultsBytes)
+		return nil, Source{}, resultsTooLarge(spec.DisplayPath)
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	// encoding/json would replace invalid bytes with U+FFFD, so two task,
@@ -145,6 +177,11 @@ func readResults(spec Spec) ([]byte, Source, error) {
 		rows = int64(bytes.Count(bytes.TrimSpace(data), []byte("\n")) + 1)
 	}
 	return data, Source{Path: spec.DisplayPath, SHA256: hex.EncodeToString(digest[:]), Rows: rows}, nil
+}
+
+func resultsTooLarge(path string) error {
+	return fmt.Errorf("results file %s is larger than %d MiB, the most auditpack reads from a harness results file (after decompression): give the results of a smaller run, or split the run into several evaluations",
+		path, maxResultsBytes>>20)
 }
 
 // invalidUTF8 locates the first byte of data that is not part of a UTF-8
@@ -368,18 +405,23 @@ func (h *HarnessReport) readGarak(data []byte) error {
 	}
 	h.Probes = map[string]*GarakProbe{}
 	var evaluated, hits int64
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	scanner.Buffer(make([]byte, 0, 1<<20), maxResultsBytes)
+	// The whole file is in memory already, bounded by maxResultsBytes, so
+	// lines are cut from it rather than copied into a scanner's buffer.
 	line, evals := 0, 0
-	for scanner.Scan() {
+	for rest := data; len(rest) > 0; {
+		var raw []byte
+		raw, rest, _ = bytes.Cut(rest, []byte("\n"))
 		line++
-		text := bytes.TrimSpace(scanner.Bytes())
+		text := bytes.TrimSpace(raw)
 		if len(text) == 0 || !bytes.Contains(text, []byte(`"eval"`)) {
 			continue
 		}
+		if err := checkJSON(text, line); err != nil {
+			return err
+		}
 		var e evalEntry
 		if err := json.Unmarshal(text, &e); err != nil {
-			return fmt.Errorf("line %d: invalid JSON: %w", line, err)
+			return &positionError{Line: line, Err: fmt.Errorf("invalid eval entry: %w", err)}
 		}
 		if e.EntryType != "eval" {
 			continue
@@ -390,21 +432,21 @@ func (h *HarnessReport) readGarak(data []byte) error {
 		var n, failed int64
 		switch {
 		case e.Passed == nil || e.Probe == "" || e.Detector == "":
-			return fmt.Errorf("line %d: an eval entry needs probe, detector and passed", line)
+			return &positionError{Line: line, Err: errors.New("an eval entry needs probe, detector and passed")}
 		case e.TotalEvaluated != nil:
 			n = *e.TotalEvaluated
 			failed = n - *e.Passed
 			if e.Fails != nil && *e.Fails != failed {
-				return fmt.Errorf("line %d: fails %d does not equal total_evaluated %d minus passed %d", line, *e.Fails, n, *e.Passed)
+				return &positionError{Line: line, Err: fmt.Errorf("fails %d does not equal total_evaluated %d minus passed %d", *e.Fails, n, *e.Passed)}
 			}
 		case e.Total != nil:
 			n = *e.Total
 			failed = n - *e.Passed
 		default:
-			return fmt.Errorf("line %d: an eval entry needs total_evaluated or total", line)
+			return &positionError{Line: line, Err: errors.New("an eval entry needs total_evaluated or total")}
 		}
 		if failed < 0 {
-			return fmt.Errorf("line %d: passed %d is more than the %d outputs evaluated", line, *e.Passed, n)
+			return &positionError{Line: line, Err: fmt.Errorf("passed %d is more than the %d outputs evaluated", *e.Passed, n)}
 		}
 
 		key := pathKey(e.Probe)
@@ -419,9 +461,6 @@ func (h *HarnessReport) readGarak(data []byte) error {
 		probe.Detectors[detectorKey] = d
 		evaluated += n
 		hits += failed
-	}
-	if err := scanner.Err(); err != nil {
-		return fmt.Errorf("reading line %d: %w", line+1, err)
 	}
 	if evals == 0 {
 		return errors.New(`no "eval" entries: give the garak.<run id>.report.jsonl of a finished run`)
@@ -462,18 +501,30 @@ func (h *HarnessReport) readMetricsJSON(data []byte) error {
 	if len(values) == 0 {
 		return errors.New("the object has no metrics")
 	}
-	for name, value := range values {
-		if strings.ContainsAny(name, ".*") || name == "" || name == "undefined" {
-			return fmt.Errorf("metric name %q is empty, reserved or contains '.' or '*', which policy paths use: rename it", name)
+	renamed := make(map[string]string, len(values))
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		key := pathKey(name)
+		switch {
+		case name == "":
+			return errors.New("a metric name is empty: name every metric")
+		case key == "undefined":
+			return fmt.Errorf("metric name %q is reserved for the reasons of null values: rename it", name)
+		case strings.Contains(name, "*"):
+			return fmt.Errorf("metric name %q contains '*', which policy paths use as a wildcard: rename it", name)
 		}
+		if other, ok := renamed[key]; ok {
+			return fmt.Errorf("metrics %q and %q have the same name %q once dots become underscores: rename one of them", other, name, key)
+		}
+		renamed[key] = name
+		value := values[name]
 		switch value.(type) {
 		case map[string]any, []any, bool:
-			return fmt.Errorf("metric %q is not a number or null: flatten nested objects into names such as %q", name, name+"_sub")
+			return fmt.Errorf("metric %q is not a number or null: flatten nested objects into names such as %q", name, key+"_sub")
 		}
 		v, reason := number(value)
-		h.Metrics[name] = v
+		h.Metrics[key] = v
 		if v == nil {
-			h.Undefined[name] = reason
+			h.Undefined[key] = reason
 		}
 	}
 	return nil

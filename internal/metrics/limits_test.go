@@ -120,7 +120,9 @@ func TestMulticlassFoundClassLimit(t *testing.T) {
 }
 
 func TestLongValueStopsEvaluation(t *testing.T) {
-	csv := "label,prediction,score,group\n1,1,0.5,A\n0,0,0.5," + strings.Repeat("x", 1<<20) + "\n"
+	// Half of ingest.MaxRowBytes: far above the value limit, within the
+	// row limit.
+	csv := "label,prediction,score,group\n1,1,0.5,A\n0,0,0.5," + strings.Repeat("x", ingest.MaxRowBytes/2) + "\n"
 	_, err := Evaluate(t.Context(), basicSpec(writeFile(t, "p.csv", []byte(csv))))
 	var rowErr *ingest.RowError
 	if !errors.As(err, &rowErr) {

@@ -91,7 +91,7 @@ func parseValue(text string) (float64, error) {
 	case errors.Is(err, errNotDecimal):
 		return 0, fmt.Errorf("%q is not written in decimal notation: write numbers such as 12.5 or 1.25e1", text)
 	case err != nil:
-		return 0, fmt.Errorf("%q is %v", text, err)
+		return 0, fmt.Errorf("%q is %v: write a finite decimal number such as 12.5 or 1.25e1, or remove the row", text, err)
 	}
 	return v, nil
 }

@@ -28,14 +28,14 @@ type Robustness struct {
 	// A positive drop is always a deterioration.
 	Drop map[string]*float64 `json:"drop"`
 	// FlipRate is Flips over PairedRows: the share of rows whose predicted
-	// label differs between the two evaluations. It is undefined for a
-	// regression, which predicts no labels.
+	// label differs between the two evaluations. Both are nil for a task
+	// that predicts no labels (regression, latency and the harnesses).
 	FlipRate *float64 `json:"flipRate"`
-	Flips    int64    `json:"flips"`
+	Flips    *int64   `json:"flips"`
 	// PairedRows is the number of rows of each file, read side by side.
 	PairedRows int64 `json:"pairedRows"`
-	// Undefined maps "drop.<metric>" or "flipRate" to the reason that
-	// value is nil.
+	// Undefined maps "drop.<metric>", "flipRate" or "flips" to the reason
+	// that value is nil.
 	Undefined map[string]string `json:"undefined"`
 }
 
@@ -118,16 +118,23 @@ func Compare(ctx context.Context, cleanSpec, stressedSpec Spec, clean, stressed 
 		}
 		r.PairedRows = paired
 		if cleanSpec.Task == TaskRegression {
-			r.Undefined["flipRate"] = "a flip is a changed predicted label, and task " + cleanSpec.Task + " predicts no labels"
+			noFlips(r, cleanSpec.Task)
 			break
 		}
-		r.Flips = flips
+		r.Flips = &flips
 		r.FlipRate = ratio(flips, paired, r.Undefined, "flipRate", "no paired rows")
 	default:
-		r.Undefined["flipRate"] = "a flip is a changed predicted label, and task " + cleanSpec.Task + " predicts no labels"
+		noFlips(r, cleanSpec.Task)
 	}
 	stressed.setRobustness(r)
 	return nil
+}
+
+// noFlips leaves the flip count and rate of r nil, with the reason.
+func noFlips(r *Robustness, task string) {
+	reason := "a flip is a changed predicted label, and task " + task + " predicts no labels"
+	r.Undefined["flipRate"] = reason
+	r.Undefined["flips"] = reason
 }
 
 // pairRows reads the prediction columns of both files in step, checks

@@ -31,8 +31,12 @@ type Summary struct {
 	// Undefined maps the path of each nil value below this object, such
 	// as "rmse" or "perClass.cat.precision", to the reason.
 	Undefined map[string]string `json:"undefined"`
-	// Groups maps each group column and intersection to its results.
-	Groups              map[string]*GroupSummary `json:"groups,omitempty"`
+	// Groups maps each group column and intersection to its results. It
+	// is empty, never nil, for a multiclass or regression evaluation, so
+	// that a policy path such as evaluations.*.groups.* matches nothing
+	// when no group column was configured. It is nil, and left out of the
+	// JSON, for latency, which has no groups.
+	Groups              map[string]*GroupSummary `json:"groups,omitzero"`
 	Bootstrap           *BootstrapInfo           `json:"bootstrap,omitempty"`
 	ConfidenceIntervals map[string]*Interval     `json:"confidenceIntervals,omitempty"`
 	Robustness          *Robustness              `json:"robustness,omitempty"`

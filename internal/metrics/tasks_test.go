@@ -265,8 +265,8 @@ func TestCompareFlipsAndDrop(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := b.Robustness
-	if r.Flips != 2 || r.PairedRows != 4 || r.FlipRate == nil || *r.FlipRate != 0.5 {
-		t.Errorf("flips %d of %d, rate %v; want 2 of 4", r.Flips, r.PairedRows, r.FlipRate)
+	if r.Flips == nil || *r.Flips != 2 || r.PairedRows != 4 || r.FlipRate == nil || *r.FlipRate != 0.5 {
+		t.Errorf("flips %v of %d, rate %v; want 2 of 4", r.Flips, r.PairedRows, r.FlipRate)
 	}
 	if got := *r.Drop["accuracy"]; got != 0.5 {
 		t.Errorf("accuracy drop = %v, want 0.5", got)
@@ -380,7 +380,7 @@ func TestHarnessErrors(t *testing.T) {
 		{"garak without eval entries", TaskGarak, `{"entry_type": "init"}` + "\n", `no "eval" entries`},
 		{"garak passed above total", TaskGarak, `{"entry_type": "eval", "probe": "a.B", "detector": "c.D", "passed": 3, "total": 2}` + "\n", "passed 3 is more than"},
 		{"metrics-json nested", TaskMetricsJSON, `{"a": {"b": 1}}`, "flatten nested objects"},
-		{"metrics-json dotted name", TaskMetricsJSON, `{"a.b": 1}`, `"a.b"`},
+		{"metrics-json names equal once dots become underscores", TaskMetricsJSON, `{"a.b": 1, "a_b": 2}`, `metrics "a.b" and "a_b" have the same name "a_b"`},
 		{"promptfoo without results", TaskPromptfoo, `{"evalId": "x"}`, `no "results"`},
 		{"lm-eval invalid UTF-8 task name", TaskLMEvalHarness, "{\"results\": {\n  \"t\xe5sk\": {\"acc\": 0.5}}}", "r.json:2:5: the byte 0xe5 is not part of a UTF-8 character"},
 		{"garak invalid UTF-8 probe name", TaskGarak, "{\"entry_type\": \"init\"}\n{\"entry_type\": \"eval\", \"probe\": \"d\xffn\"}\n", "r.json:2:35: the byte 0xff"},

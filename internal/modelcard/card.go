@@ -112,6 +112,14 @@ type FairnessAssessment struct {
 	Evaluation string                     `json:"evaluation"`
 	Attribute  string                     `json:"attribute"`
 	Measures   map[string]json.RawMessage `json:"measures"`
+	// MinGroupSize is the number of rows below which a group is left out
+	// of the measures (0 for none), and ExcludedGroups lists those groups.
+	MinGroupSize   int64    `json:"minGroupSize"`
+	ExcludedGroups []string `json:"excludedGroups"`
+	// Reference is metrics.json's comparison of every included group with
+	// the configured reference group, as written there; absent without a
+	// reference group.
+	Reference json.RawMessage `json:"reference,omitempty"`
 	// ConfidenceIntervals holds the bootstrap interval of each measure
 	// that has one.
 	ConfidenceIntervals map[string]ConfidenceInterval `json:"confidenceIntervals,omitempty"`
@@ -155,7 +163,8 @@ func JSON(in Input) ([]byte, error) {
 		qa.PerformanceMetrics = append(qa.PerformanceMetrics, performanceMetrics(name, ev)...)
 		for _, col := range slices.Sorted(maps.Keys(ev.Groups)) {
 			g := ev.Groups[col]
-			assessment := FairnessAssessment{Evaluation: name, Attribute: col, Measures: g.Fairness}
+			assessment := FairnessAssessment{Evaluation: name, Attribute: col, Measures: g.Fairness,
+				MinGroupSize: g.MinGroupSize, ExcludedGroups: append([]string{}, g.ExcludedGroups...), Reference: g.RawReference}
 			if ev.Bootstrap != nil && len(g.ConfidenceIntervals) > 0 {
 				assessment.ConfidenceIntervals = map[string]ConfidenceInterval{}
 				for key, ci := range g.ConfidenceIntervals {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,26 @@ func TestJSONGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got, again) {
 		t.Error("two renderings of the same input differ")
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	got, err := Markdown(summaryInput(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "model-card.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/modelcard -run TestMarkdownGolden -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("model-card.md differs from %s (-want +got):\n%s", golden, diff)
 	}
 }
 
@@ -140,10 +161,35 @@ func TestJSONCoversEveryResult(t *testing.T) {
 		t.Errorf("robustness = %+v", r)
 	}
 
-	fairness := card.Considerations.Fairness
-	if len(fairness) != 1 || fairness[0].ConfidenceIntervals["demographicParityDifference"].UpperBound == nil ||
-		fairness[0].ConfidenceIntervals["demographicParityRatio"].Reason != "the metric is undefined in 3 of 100 resamples" {
-		t.Errorf("fairness assessments = %+v", fairness)
+	fairness := map[string]FairnessAssessment{}
+	for _, f := range card.Considerations.Fairness {
+		fairness[f.Evaluation+"/"+f.Attribute] = f
+	}
+	if len(fairness) != 3 {
+		t.Errorf("fairness assessments = %+v, want holdout/race, holdout/sex and species/years", card.Considerations.Fairness)
+	}
+	sex := fairness["holdout/sex"]
+	if sex.ConfidenceIntervals["demographicParityDifference"].UpperBound == nil ||
+		sex.ConfidenceIntervals["demographicParityRatio"].Reason != "the metric is undefined in 3 of 100 resamples" {
+		t.Errorf("holdout/sex assessment = %+v", sex)
+	}
+	if sex.Reference != nil {
+		t.Errorf("holdout/sex has a reference without a reference group: %s", sex.Reference)
+	}
+
+	race := fairness["holdout/race"]
+	if race.MinGroupSize != 30 || len(race.ExcludedGroups) != 1 || race.ExcludedGroups[0] != "Native American" {
+		t.Errorf("holdout/race minimum size and excluded groups = %d, %q", race.MinGroupSize, race.ExcludedGroups)
+	}
+	var reference struct {
+		Group                string   `json:"group"`
+		DisparateImpactRatio *float64 `json:"disparateImpactRatio"`
+	}
+	if err := json.Unmarshal(race.Reference, &reference); err != nil {
+		t.Fatalf("holdout/race reference %s: %v", race.Reference, err)
+	}
+	if reference.Group != "Caucasian" || reference.DisparateImpactRatio == nil || *reference.DisparateImpactRatio != 0.5 {
+		t.Errorf("holdout/race reference = %s", race.Reference)
 	}
 }
 
@@ -242,5 +288,157 @@ func TestSummaryWithoutBaselineOrChanges(t *testing.T) {
 		if strings.Contains(string(got), unwanted) {
 			t.Errorf("summary mentions %q:\n%s", unwanted, got)
 		}
+	}
+}
+
+func TestWorkingTreeWarning(t *testing.T) {
+	const prefix = "**Uncommitted changes:** the working tree at commit `abc123` had "
+	tests := []struct {
+		name    string
+		lineage string
+		want    string
+	}{
+		{
+			name: "untracked policy in a clean tree",
+			lineage: `{"repository": {"commit": "abc123", "dirty": false, "files": [
+				{"path": ".auditpack.yml", "state": "clean"}, {"path": "policies/team.yaml", "state": "untracked"}]}}`,
+			want: prefix + "untracked files that the configuration names (policies/team.yaml), which no commit holds, so this pack does not describe a committed state.",
+		},
+		{
+			name: "modified configuration and untracked policy",
+			lineage: `{"repository": {"commit": "abc123", "dirty": true, "files": [
+				{"path": ".auditpack.yml", "state": "modified"}, {"path": "policies/team.yaml", "state": "untracked"},
+				{"path": "policies/team.yaml", "state": "untracked"}]}}`,
+			want: prefix + "uncommitted changes (.auditpack.yml) and untracked files that the configuration names (policies/team.yaml), which no commit holds, so this pack does not describe a committed state.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := summaryInput(t)
+			in.Lineage = []byte(tt.lineage)
+			summary, err := Summary(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			card, err := Markdown(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range map[string][]byte{"summary": summary, "card": card} {
+				if !strings.Contains(string(text), tt.want) {
+					t.Errorf("%s lacks %q:\n%s", name, tt.want, text)
+				}
+			}
+			if !strings.Contains(string(card), "at commit `abc123`, with uncommitted changes\n") {
+				t.Errorf("card's source line does not mention the uncommitted changes:\n%s", card)
+			}
+		})
+	}
+}
+
+func TestMarkdownSourceLine(t *testing.T) {
+	tests := []struct {
+		name, lineage, want string
+	}{
+		{"remote", `{"repository": {"commit": "abc123", "remote": "https://example.com/o/r.git"}}`, "- Source: https://example.com/o/r.git at commit `abc123`\n"},
+		{"no remote", `{"repository": {"commit": "abc123"}}`, "- Source: a local repository (no remote named origin) at commit `abc123`\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := cardInput(t)
+			in.Lineage = []byte(tt.lineage)
+			card, err := Markdown(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(card), tt.want) {
+				t.Errorf("card lacks %q:\n%s", tt.want, card)
+			}
+		})
+	}
+}
+
+func TestSummaryVerdictLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		result policy.Outcome
+		counts policy.Counts
+		want   string
+	}{
+		{"one check", policy.OutcomePass, policy.Counts{Passed: 1}, "**Verdict: PASS.** 1 rule check passed, 0 warned, 0 failed.\n"},
+		{"several checks", policy.OutcomeFail, policy.Counts{Passed: 2, Failed: 1}, "**Verdict: FAIL.** 2 rule checks passed, 0 warned, 1 failed.\n"},
+		{"nothing applied", policy.OutcomePass, policy.Counts{NotApplicable: 7},
+			"**Verdict: PASS (no rule checked).** No rule was checked: 7 rules not applicable.\n"},
+		{"only baseline rules", policy.OutcomePass, policy.Counts{NoBaseline: 1, NotApplicable: 1},
+			"**Verdict: PASS (no rule checked).** No rule was checked: 1 not checked for lack of a baseline, 1 rule not applicable.\n"},
+		{"no rules", policy.OutcomePass, policy.Counts{}, "**Verdict: PASS (no rule checked).** No rule was checked.\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := cardInput(t)
+			in.Verdict = &policy.Verdict{Result: tt.result, Counts: tt.counts}
+			got, err := Summary(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), tt.want) {
+				t.Errorf("summary lacks %q:\n%s", tt.want, got)
+			}
+		})
+	}
+}
+
+func TestSummaryBaselineNotResolved(t *testing.T) {
+	tests := []struct {
+		name, source, want string
+		noBaseline         int
+	}{
+		{"release source", "latest-release", "Baseline: not resolved, because the baseline source is latest-release and `auditpack run` resolves only `path:` sources. The GitHub Action resolves release and tag sources.\n", 1},
+		{"tag source", "tag:v1", "the baseline source is tag:v1 and", 1},
+		{"source none", "none", "Baseline: none, because the configuration sets the baseline source none.\n", 1},
+		{"no rule needs it", "latest-release", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := cardInput(t)
+			in.BaselineSource = tt.source
+			in.Verdict = &policy.Verdict{Result: policy.OutcomePass, Counts: policy.Counts{Passed: 1, NoBaseline: tt.noBaseline}}
+			got, err := Summary(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				if strings.Contains(string(got), "Baseline:") {
+					t.Errorf("summary names a baseline that no rule needed:\n%s", got)
+				}
+				return
+			}
+			if !strings.Contains(string(got), tt.want) {
+				t.Errorf("summary lacks %q:\n%s", tt.want, got)
+			}
+		})
+	}
+}
+
+func TestSortedGroups(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"numbers", []string{"10.0", "1.0", "2.0", "-3"}, []string{"-3", "1.0", "2.0", "10.0"}},
+		{"text", []string{"b", "10", "a", "2"}, []string{"10", "2", "a", "b"}},
+		{"empty group name is text", []string{"2", "", "10"}, []string{"", "10", "2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			groups := map[string]int{}
+			for _, name := range tt.in {
+				groups[name] = 0
+			}
+			if got := sortedGroups(groups); !slices.Equal(got, tt.want) {
+				t.Errorf("sortedGroups(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }

@@ -30,6 +30,10 @@ type Input struct {
 	Signing string
 	// Tool names the tool and version that made the pack.
 	Tool string
+	// BaselineSource is the configured baseline source, such as
+	// "latest-release" or "path:base.tar.gz". The summary names it when
+	// the verdict records no baseline because the run did not resolve it.
+	BaselineSource string
 }
 
 // Model is the descriptive part of the configuration.
@@ -131,9 +135,47 @@ type groupColumn struct {
 	Fairness       map[string]json.RawMessage     `json:"fairness"`
 	MinGroupSize   int64                          `json:"minGroupSize"`
 	ExcludedGroups []string                       `json:"excludedGroups"`
+	// Reference compares every included group with the configured
+	// reference group; nil without one.
+	Reference *groupReference `json:"reference"`
+	// RawReference is Reference as metrics.json writes it, copied into
+	// model-card.json.
+	RawReference json.RawMessage `json:"-"`
 	// ConfidenceIntervals holds the bootstrap intervals of the fairness
 	// measures.
 	ConfidenceIntervals map[string]interval `json:"confidenceIntervals"`
+}
+
+// groupReference is the reference-group comparison of a group column. Only
+// binary classification has DisparateImpactRatio and
+// EqualizedOddsDifference. Multiclass classification and regression put
+// their summaries in the column's fairness measures as
+// <m>ReferenceDifference.
+type groupReference struct {
+	Group                   string                         `json:"group"`
+	Groups                  map[string]map[string]*float64 `json:"groups"`
+	DisparateImpactRatio    *float64                       `json:"disparateImpactRatio"`
+	EqualizedOddsDifference *float64                       `json:"equalizedOddsDifference"`
+	Undefined               map[string]string              `json:"undefined"`
+}
+
+// UnmarshalJSON decodes a group column and keeps its reference object as
+// written.
+func (g *groupColumn) UnmarshalJSON(data []byte) error {
+	type plain groupColumn
+	if err := json.Unmarshal(data, (*plain)(g)); err != nil {
+		return err
+	}
+	var raw struct {
+		Reference json.RawMessage `json:"reference"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if g.Reference != nil {
+		g.RawReference = raw.Reference
+	}
+	return nil
 }
 
 // lineageDoc mirrors the parts of lineage.json the card shows.
@@ -183,7 +225,8 @@ func decode(in Input) (*decoded, error) {
 	return d, nil
 }
 
-// headline lists the overall metrics shown in cards and summaries, in order.
+// headline lists the overall metrics of a binary classification that the
+// card shows first, in order. Any other metric follows them.
 var headline = []struct{ key, label string }{
 	{"accuracy", "Accuracy"},
 	{"balancedAccuracy", "Balanced accuracy"},
@@ -195,6 +238,12 @@ var headline = []struct{ key, label string }{
 	{"f1", "F1"},
 	{"rocAuc", "ROC AUC"},
 	{"brierScore", "Brier score"},
+	{"logLoss", "Log loss"},
+	{"averagePrecision", "Average precision"},
+	{"expectedCalibrationError", "Expected calibration error"},
+	{"positives", "Rows with the positive label"},
+	{"negatives", "Rows with the negative label"},
+	{"predictedPositives", "Predicted positives"},
 }
 
 // taskHeadline lists, for each task other than binary classification, the

@@ -45,13 +45,18 @@ func Markdown(in Input) ([]byte, error) {
 		}
 	}
 	if r := d.lineage.Repository; r != nil && r.Commit != "" {
+		source := "a local repository (no remote named origin)"
+		if r.Remote != "" {
+			source = escape(r.Remote)
+		}
 		state := ""
-		if r.Dirty {
+		if _, untracked := treeState(d.lineage); r.Dirty || len(untracked) > 0 {
 			state = ", with uncommitted changes"
 		}
-		fmt.Fprintf(&b, "- Source: %s at commit `%s`%s\n", escape(r.Remote), r.Commit, state)
+		fmt.Fprintf(&b, "- Source: %s at commit `%s`%s\n", source, r.Commit, state)
 	}
 	b.WriteString("\n")
+	writeDirty(&b, d.lineage)
 
 	b.WriteString("### Artifacts\n\n| Path | Type | Size (bytes) | SHA-256 |\n| --- | --- | ---: | --- |\n")
 	for _, a := range d.lineage.Artifacts {
@@ -84,7 +89,7 @@ func Markdown(in Input) ([]byte, error) {
 	if in.Verdict != nil {
 		writeVerdictLine(&b, in.Verdict)
 		b.WriteString("\n")
-		writeBaseline(&b, in.Verdict)
+		writeBaseline(&b, in.Verdict, in.BaselineSource)
 		writeFindings(&b, in.Verdict, true)
 	}
 
@@ -100,46 +105,30 @@ func writeEvaluation(b *bytes.Buffer, ev evaluation) {
 		return
 	}
 	fmt.Fprintf(b, "### Evaluation %s\n\n", escape(ev.Name))
-	fmt.Fprintf(b, "Task %s on %s (%d rows, SHA-256 `%s`), positive label %s.\n\n",
-		ev.Task, cell(ev.Source.Path), ev.Source.Rows, ev.Source.SHA256, cell(ev.PositiveLabel))
+	fmt.Fprintf(b, "Task %s on %s (%d rows, SHA-256 `%s`)", ev.Task, cell(ev.Source.Path), ev.Source.Rows, ev.Source.SHA256)
+	if ev.PositiveLabel != "" {
+		fmt.Fprintf(b, ", positive label %s", cell(ev.PositiveLabel))
+	}
+	b.WriteString(".\n\n")
 	b.WriteString("| Metric | Value |\n| --- | ---: |\n")
+	listed := map[string]bool{}
 	for _, h := range headline {
 		v, ok := ev.Metrics[h.key]
 		if !ok {
 			continue
 		}
+		listed[h.key] = true
 		fmt.Fprintf(b, "| %s | %s |\n", h.label, value(v, ev.Undefined[h.key]))
+	}
+	for _, key := range slices.Sorted(maps.Keys(ev.Metrics)) {
+		if !listed[key] {
+			fmt.Fprintf(b, "| %s | %s |\n", label(key), value(ev.Metrics[key], ev.Undefined[key]))
+		}
 	}
 	b.WriteString("\n")
 
 	for _, col := range slices.Sorted(maps.Keys(ev.Groups)) {
-		g := ev.Groups[col]
-		fmt.Fprintf(b, "#### By %s\n\n", escape(col))
-		b.WriteString("| Group |")
-		for _, m := range groupMetrics {
-			fmt.Fprintf(b, " %s |", m.label)
-		}
-		b.WriteString("\n| --- |")
-		for range groupMetrics {
-			b.WriteString(" ---: |")
-		}
-		b.WriteString("\n")
-		for _, name := range slices.Sorted(maps.Keys(g.Groups)) {
-			fmt.Fprintf(b, "| %s |", cell(name))
-			for _, m := range groupMetrics {
-				fmt.Fprintf(b, " %s |", value(g.Groups[name][m.key], g.Undefined["groups."+name+"."+m.key]))
-			}
-			b.WriteString("\n")
-		}
-		b.WriteString("\n| Fairness measure | Value |\n| --- | ---: |\n")
-		for _, f := range fairnessMetrics {
-			raw, ok := g.Fairness[f.key]
-			if !ok {
-				continue
-			}
-			fmt.Fprintf(b, "| %s | %s |\n", f.label, rawValue(raw, g.Undefined["fairness."+f.key]))
-		}
-		b.WriteString("\n")
+		writeGroupColumn(b, col, ev.Groups[col], true)
 	}
 
 	writeExtras(b, ev)
@@ -168,7 +157,7 @@ func Summary(in Input) ([]byte, error) {
 	if in.Verdict != nil {
 		writeVerdictLine(&b, in.Verdict)
 		b.WriteString("\n")
-		writeBaseline(&b, in.Verdict)
+		writeBaseline(&b, in.Verdict, in.BaselineSource)
 		writeDirty(&b, d.lineage)
 		writeFindings(&b, in.Verdict, false)
 		writeNotApplicable(&b, in.Verdict)
@@ -212,27 +201,58 @@ func Summary(in Input) ([]byte, error) {
 }
 
 func writeVerdictLine(b *bytes.Buffer, v *policy.Verdict) {
-	label := map[policy.Outcome]string{
+	result := map[policy.Outcome]string{
 		policy.OutcomePass: "PASS",
 		policy.OutcomeWarn: "PASS with warnings",
 		policy.OutcomeFail: "FAIL",
 	}[v.Result]
-	fmt.Fprintf(b, "**Verdict: %s.** %d rule checks passed, %d warned, %d failed", label, v.Counts.Passed, v.Counts.Warned, v.Counts.Failed)
-	if v.Counts.NoBaseline > 0 {
-		fmt.Fprintf(b, ", %d not checked for lack of a baseline", v.Counts.NoBaseline)
+	c := v.Counts
+	checked := c.Passed + c.Warned + c.Failed
+	if checked == 0 && v.Result == policy.OutcomePass {
+		// A pass that checked nothing must not read as a real pass.
+		result = "PASS (no rule checked)"
 	}
-	if v.Counts.NotApplicable > 0 {
-		fmt.Fprintf(b, ", %d %s not applicable", v.Counts.NotApplicable, rules(v.Counts.NotApplicable))
+	var parts []string
+	if checked > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s passed, %d warned, %d failed", c.Passed, checks(c.Passed), c.Warned, c.Failed))
+	}
+	if c.NoBaseline > 0 {
+		parts = append(parts, fmt.Sprintf("%d not checked for lack of a baseline", c.NoBaseline))
+	}
+	if c.NotApplicable > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s not applicable", c.NotApplicable, rules(c.NotApplicable)))
+	}
+	fmt.Fprintf(b, "**Verdict: %s.** ", result)
+	switch {
+	case checked > 0:
+		b.WriteString(strings.Join(parts, ", "))
+	case len(parts) > 0:
+		b.WriteString("No rule was checked: " + strings.Join(parts, ", "))
+	default:
+		b.WriteString("No rule was checked")
 	}
 	b.WriteString(".\n")
 }
 
 // writeBaseline names the baseline pack that the results were compared
 // with. It gives the reason none was used when a pack was refused, or when
-// none was found and rules went unchecked for that.
-func writeBaseline(b *bytes.Buffer, v *policy.Verdict) {
+// none was found or resolved and rules went unchecked for that. source is
+// the configured baseline source, such as "latest-release".
+func writeBaseline(b *bytes.Buffer, v *policy.Verdict, source string) {
 	info := v.Baseline
 	if info == nil {
+		// Run records no baseline for a source it does not resolve.
+		if v.Counts.NoBaseline == 0 {
+			return
+		}
+		switch {
+		case source == "none":
+			b.WriteString("Baseline: none, because the configuration sets the baseline source none.\n\n")
+		case source != "":
+			fmt.Fprintf(b, "Baseline: not resolved, because the baseline source is %s and `auditpack run` resolves only `path:` sources. The GitHub Action resolves release and tag sources.\n\n", escape(source))
+		default:
+			b.WriteString("Baseline: not resolved, because `auditpack run` resolves only `path:` baseline sources. The GitHub Action resolves release and tag sources.\n\n")
+		}
 		return
 	}
 	switch info.Status {
@@ -257,23 +277,56 @@ func writeBaseline(b *bytes.Buffer, v *policy.Verdict) {
 }
 
 // writeDirty warns that the pack was made from a working tree with
-// uncommitted changes, naming the changed paths.
+// uncommitted changes, naming the changed paths and the untracked paths
+// that the configuration names, such as a policy file that no commit
+// holds. Git does not count untracked files as changes, so a tree can be
+// clean and still have them.
 func writeDirty(b *bytes.Buffer, lin lineageDoc) {
 	r := lin.Repository
-	if r == nil || !r.Dirty {
+	if r == nil {
 		return
 	}
-	var changed []string
+	changed, untracked := treeState(lin)
+	if !r.Dirty && len(untracked) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "**Uncommitted changes:** the working tree at commit `%s` had ", r.Commit)
+	var parts []string
+	if r.Dirty {
+		part := "uncommitted changes"
+		if len(changed) > 0 {
+			part += " (" + strings.Join(changed, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	if len(untracked) > 0 {
+		parts = append(parts, "untracked files that the configuration names ("+strings.Join(untracked, ", ")+"), which no commit holds")
+	}
+	b.WriteString(strings.Join(parts, " and "))
+	b.WriteString(", so this pack does not describe a committed state.\n\n")
+}
+
+// treeState returns the paths of lineage.json's repository.files in the
+// states modified and untracked, each once, escaped for Markdown.
+func treeState(lin lineageDoc) (changed, untracked []string) {
+	r := lin.Repository
+	if r == nil {
+		return nil, nil
+	}
+	seen := map[string]bool{}
 	for _, f := range r.Files {
-		if f.State == "modified" {
+		if seen[f.State+"\x00"+f.Path] {
+			continue
+		}
+		seen[f.State+"\x00"+f.Path] = true
+		switch f.State {
+		case "modified":
 			changed = append(changed, cell(f.Path))
+		case "untracked":
+			untracked = append(untracked, cell(f.Path))
 		}
 	}
-	fmt.Fprintf(b, "**Uncommitted changes:** the working tree at commit `%s` had uncommitted changes", r.Commit)
-	if len(changed) > 0 {
-		fmt.Fprintf(b, " (%s)", strings.Join(changed, ", "))
-	}
-	b.WriteString(", so this pack does not describe a committed state.\n\n")
+	return changed, untracked
 }
 
 // writeFindings lists failed, warned and unchecked results, and passed and
@@ -431,6 +484,14 @@ func escape(s string) string {
 func cell(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
 	return escape(s)
+}
+
+// checks returns "rule check" or "rule checks" to agree with n.
+func checks(n int) string {
+	if n == 1 {
+		return "rule check"
+	}
+	return "rule checks"
 }
 
 // rules returns "rule" or "rules" to agree with n.

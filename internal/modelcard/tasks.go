@@ -20,7 +20,7 @@ func keyMetrics(ev evaluation) string {
 	if len(parts) == 0 {
 		// Harness tasks without a fixed headline show their first metrics.
 		for _, key := range slices.Sorted(maps.Keys(ev.Metrics))[:min(4, len(ev.Metrics))] {
-			parts = append(parts, cell(key)+" "+value(ev.Metrics[key], ev.Undefined[key]))
+			parts = append(parts, label(key)+" "+value(ev.Metrics[key], ev.Undefined[key]))
 		}
 	}
 	if len(parts) == 0 {
@@ -47,7 +47,7 @@ func writeOtherEvaluation(b *bytes.Buffer, ev evaluation) {
 	if len(ev.Metrics) > 0 {
 		b.WriteString("| Metric | Value |\n| --- | ---: |\n")
 		for _, key := range slices.Sorted(maps.Keys(ev.Metrics)) {
-			fmt.Fprintf(b, "| %s | %s |\n", cell(key), value(ev.Metrics[key], ev.Undefined[key]))
+			fmt.Fprintf(b, "| %s | %s |\n", label(key), value(ev.Metrics[key], ev.Undefined[key]))
 		}
 		b.WriteString("\n")
 	}
@@ -62,7 +62,7 @@ func writeOtherEvaluation(b *bytes.Buffer, ev evaluation) {
 			if v, ok := t.Stderr[key]; ok {
 				stderr = value(v, ev.Undefined["tasks."+task+".stderr."+key])
 			}
-			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(key), value(t.Metrics[key], ev.Undefined["tasks."+task+".metrics."+key]), stderr)
+			fmt.Fprintf(b, "| %s | %s | %s |\n", label(key), value(t.Metrics[key], ev.Undefined["tasks."+task+".metrics."+key]), stderr)
 		}
 		b.WriteString("\n")
 	}
@@ -82,17 +82,7 @@ func writeOtherEvaluation(b *bytes.Buffer, ev evaluation) {
 		b.WriteString("\n")
 	}
 	for _, col := range slices.Sorted(maps.Keys(ev.Groups)) {
-		g := ev.Groups[col]
-		fmt.Fprintf(b, "#### By %s\n\n", escape(col))
-		writeNamedTable(b, "Group", g.Groups, func(group, key string) string { return g.Undefined["groups."+group+"."+key] })
-		writeGroupNote(b, g)
-		if len(g.Fairness) > 0 {
-			b.WriteString("| Gap between groups | Value |\n| --- | ---: |\n")
-			for _, key := range slices.Sorted(maps.Keys(g.Fairness)) {
-				fmt.Fprintf(b, "| %s | %s |\n", cell(key), rawValue(g.Fairness[key], g.Undefined["fairness."+key]))
-			}
-			b.WriteString("\n")
-		}
+		writeGroupColumn(b, col, ev.Groups[col], false)
 	}
 	writeExtras(b, ev)
 	if len(ev.Undefined) > 0 {
@@ -107,23 +97,17 @@ func writeOtherEvaluation(b *bytes.Buffer, ev evaluation) {
 // writeNamedTable renders rows of named metric maps with one column per
 // metric key found in any row.
 func writeNamedTable(b *bytes.Buffer, first string, rows map[string]map[string]*float64, reason func(row, key string) string) {
-	keys := map[string]bool{}
-	for _, row := range rows {
-		for k := range row {
-			keys[k] = true
-		}
-	}
-	columns := slices.Sorted(maps.Keys(keys))
+	columns := slices.Sorted(maps.Keys(metricKeys(rows)))
 	fmt.Fprintf(b, "| %s |", first)
 	for _, c := range columns {
-		fmt.Fprintf(b, " %s |", cell(c))
+		fmt.Fprintf(b, " %s |", label(c))
 	}
 	b.WriteString("\n| --- |")
 	for range columns {
 		b.WriteString(" ---: |")
 	}
 	b.WriteString("\n")
-	for _, name := range slices.Sorted(maps.Keys(rows)) {
+	for _, name := range sortedGroups(rows) {
 		fmt.Fprintf(b, "| %s |", cell(name))
 		for _, c := range columns {
 			v, ok := rows[name][c]
@@ -136,20 +120,6 @@ func writeNamedTable(b *bytes.Buffer, first string, rows map[string]map[string]*
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-}
-
-func writeGroupNote(b *bytes.Buffer, g groupColumn) {
-	if g.MinGroupSize > 0 {
-		fmt.Fprintf(b, "Groups with fewer than %d rows are shown but left out of the gaps", g.MinGroupSize)
-		if len(g.ExcludedGroups) > 0 {
-			quoted := make([]string, len(g.ExcludedGroups))
-			for i, name := range g.ExcludedGroups {
-				quoted[i] = cell(name)
-			}
-			fmt.Fprintf(b, ": %s", strings.Join(quoted, ", "))
-		}
-		b.WriteString(".\n\n")
-	}
 }
 
 // writeExtras renders the threshold sweep, the confidence intervals and
@@ -167,19 +137,21 @@ func writeExtras(b *bytes.Buffer, ev evaluation) {
 			ev.Bootstrap.Confidence*100, ev.Bootstrap.Method, ev.Bootstrap.Resamples, ev.Bootstrap.Seed)
 		for _, key := range slices.Sorted(maps.Keys(ev.ConfidenceIntervals)) {
 			ci := ev.ConfidenceIntervals[key]
-			fmt.Fprintf(b, "| %s | %s | %s |\n", cell(key),
+			fmt.Fprintf(b, "| %s | %s | %s |\n", label(key),
 				value(ci.Lower, ev.Undefined["confidenceIntervals."+key+".lower"]), value(ci.Upper, ev.Undefined["confidenceIntervals."+key+".upper"]))
 		}
 		b.WriteString("\n")
 	}
 	if r := ev.Robustness; r != nil {
 		fmt.Fprintf(b, "Stressed variant (%s) of evaluation %s", escape(r.Kind), escape(r.Baseline))
-		if r.Description != "" {
-			fmt.Fprintf(b, ": %s", escape(r.Description))
+		// A description is free text that often ends with its own full
+		// stop, and the sentence adds one.
+		if d := strings.TrimRight(strings.TrimSpace(r.Description), "."); d != "" {
+			fmt.Fprintf(b, ": %s", escape(d))
 		}
 		fmt.Fprintf(b, ". Prediction flip rate: %s.\n\n| Metric | Drop against the baseline |\n| --- | ---: |\n", value(r.FlipRate, r.Undefined["flipRate"]))
 		for _, key := range slices.Sorted(maps.Keys(r.Drop)) {
-			fmt.Fprintf(b, "| %s | %s |\n", cell(key), value(r.Drop[key], r.Undefined["drop."+key]))
+			fmt.Fprintf(b, "| %s | %s |\n", label(key), value(r.Drop[key], r.Undefined["drop."+key]))
 		}
 		b.WriteString("\n")
 	}

@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -87,32 +89,49 @@ type Limits struct {
 	// MaxBytes is the maximum total size of the archive's files after
 	// decompression. Zero means DefaultMaxBytes.
 	MaxBytes int64
+
+	// MaxReadBytes is the size of the largest file whose content is kept
+	// in memory, so that [Pack.ReadFile] can return it. A larger file is
+	// hashed as it is read and then dropped. Zero means
+	// DefaultMaxReadBytes.
+	MaxReadBytes int64
 }
 
 // The limits [Open] applies. A pack holds JSON, Markdown and signatures,
-// so these leave room for far larger packs than the tool writes.
+// so these leave room for far larger packs than the tool writes. The
+// documents a verifier parses (index.json, the Sigstore bundles) take
+// kilobytes, or a few megabytes with a lineage of many files.
 const (
-	DefaultMaxEntries = 10_000
-	DefaultMaxBytes   = 512 << 20
+	DefaultMaxEntries   = 10_000
+	DefaultMaxBytes     = 512 << 20
+	DefaultMaxReadBytes = 64 << 20
 )
+
+// withDefaults returns l with each zero field set to its default.
+func (l Limits) withDefaults() Limits {
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = DefaultMaxEntries
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxReadBytes <= 0 {
+		l.MaxReadBytes = DefaultMaxReadBytes
+	}
+	return l
+}
 
 // maxTrailingBytes is how much data after the end-of-archive marker is
 // read and discarded, to check the gzip checksum; GNU tar pads archives to
 // 10 KiB records, and more is rejected.
 const maxTrailingBytes = 1 << 20
 
-// readArchive reads a tar.gz pack from r into memory. It returns the
-// top-level directory name and the regular files by path relative to it,
-// and rejects every entry that could write outside that directory on
-// extraction, or that a pack never contains.
-func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) {
-	if limits.MaxEntries <= 0 {
-		limits.MaxEntries = DefaultMaxEntries
-	}
-	if limits.MaxBytes <= 0 {
-		limits.MaxBytes = DefaultMaxBytes
-	}
-
+// readArchive reads a tar.gz pack from r. It returns the top-level
+// directory name and the regular files by path relative to it, each hashed
+// and, up to limits.MaxReadBytes, kept in memory. It rejects every entry
+// that could write outside that directory on extraction, or that a pack
+// never contains. limits must have no zero field (Limits.withDefaults).
+func readArchive(r io.Reader, limits Limits) (string, map[string]archiveFile, error) {
 	// gzip reads a byte reader byte by byte past the compressed data, so
 	// whatever follows the gzip stream is still in br afterwards.
 	br := bufio.NewReader(r)
@@ -126,7 +145,7 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 
 	var (
 		top     string
-		files   = map[string][]byte{}
+		files   = map[string]archiveFile{}
 		entries = map[string]bool{} // every entry name below top, true for directories
 		parents = map[string]bool{} // every directory some entry lies in
 		total   int64
@@ -194,16 +213,14 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 			return "", nil, fmt.Errorf("%w: the archive's files exceed %d bytes in total (at entry %q)", ErrInvalidPack, limits.MaxBytes, header.Name)
 		}
 		total += header.Size
-		// ReadAll grows the buffer as data arrives, so a header claiming a
-		// large size does not allocate it up front.
-		data, err := io.ReadAll(io.LimitReader(tr, header.Size))
-		if err != nil {
+		file, err := readEntry(tr, header.Size, limits.MaxReadBytes)
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return "", nil, fmt.Errorf("%w: archive entry %q is truncated", ErrInvalidPack, header.Name)
+		case err != nil:
 			return "", nil, fmt.Errorf("%w: reading archive entry %q: %w", ErrInvalidPack, header.Name, err)
 		}
-		if int64(len(data)) != header.Size {
-			return "", nil, fmt.Errorf("%w: archive entry %q is truncated", ErrInvalidPack, header.Name)
-		}
-		files[rel] = data
+		files[rel] = file
 	}
 	if top == "" {
 		return "", nil, fmt.Errorf("%w: the archive is empty", ErrInvalidPack)
@@ -231,6 +248,36 @@ func readArchive(r io.Reader, limits Limits) (string, map[string][]byte, error) 
 		return "", nil, fmt.Errorf("%w: reading past the gzip stream: %w", ErrInvalidPack, err)
 	}
 	return top, files, nil
+}
+
+// readEntry reads the size bytes of an archive entry from r and hashes
+// them. It keeps them only when size is at most maxRead, in a buffer
+// allocated once, so that memory grows with the kept files and not with
+// the archive. A stream that ends early is io.ErrUnexpectedEOF.
+func readEntry(r io.Reader, size, maxRead int64) (archiveFile, error) {
+	f := archiveFile{size: size}
+	h := sha256.New()
+	if size <= maxRead {
+		f.data = make([]byte, size)
+		if _, err := io.ReadFull(r, f.data); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return archiveFile{}, err
+		}
+		f.inMemory = true
+		h.Write(f.data)
+	} else {
+		n, err := io.CopyN(h, r, size)
+		if n < size && (err == nil || errors.Is(err, io.EOF)) {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return archiveFile{}, err
+		}
+	}
+	f.sha256 = hex.EncodeToString(h.Sum(nil))
+	return f, nil
 }
 
 // drainPadding reads r to its end and returns the number of bytes read and

@@ -26,13 +26,29 @@ type Pack struct {
 	// yet compared with the files: call Verify for that.
 	Index *Index
 
-	dir   string            // the pack directory, when opened from one
-	files map[string][]byte // the archive's files, when opened from one
+	dir   string                 // the pack directory, when opened from one
+	files map[string]archiveFile // the archive's files, when opened from one
+
+	// maxRead is the largest file ReadFile returns, in bytes.
+	maxRead int64
+}
+
+// archiveFile is a regular file of an archive: its SHA-256 (lowercase
+// hex) and size, computed as the archive was read, and its content unless
+// the file is larger than the archive's Limits.MaxReadBytes.
+type archiveFile struct {
+	sha256 string
+	size   int64
+	// inMemory is true when data is the content.
+	inMemory bool
+	data     []byte
 }
 
 // Open reads the pack at path, which is a pack directory or its .tar.gz
-// archive. An archive is read into memory within the default [Limits], and
-// a directory's files must fit the same total size. Open checks that
+// archive. An archive is read within the default [Limits]: every file is
+// hashed as it is read, and only files of at most DefaultMaxReadBytes are
+// kept in memory. A directory's files must fit the same total size. Open
+// checks that
 // index.json parses and is valid, but not the digests. In a directory it
 // also rejects symbolic links and other special files before it reads any
 // file, though path itself may be a symbolic link to the pack. Errors about
@@ -49,7 +65,7 @@ func Open(ctx context.Context, path string) (*Pack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening pack: %w", err)
 		}
-		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: dir}
+		p := &Pack{Name: filepath.Base(filepath.Clean(path)), dir: dir, maxRead: DefaultMaxReadBytes}
 		// Every entry is checked before any is read, so that a named pipe
 		// cannot block the reader and a link cannot stand in for a file.
 		if _, err := p.present(ctx); err != nil {
@@ -81,6 +97,7 @@ func Open(ctx context.Context, path string) (*Pack, error) {
 // entries, duplicate entries, entries outside a single top-level
 // directory, and archives beyond limits.
 func OpenArchive(ctx context.Context, r io.Reader, limits Limits) (*Pack, error) {
+	limits = limits.withDefaults()
 	top, files, err := readArchive(contextReader{ctx: ctx, r: r}, limits)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// The archive reader saw a failed read, not a malformed archive.
@@ -89,7 +106,7 @@ func OpenArchive(ctx context.Context, r io.Reader, limits Limits) (*Pack, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pack{Name: top, files: files}
+	p := &Pack{Name: top, files: files, maxRead: limits.MaxReadBytes}
 	if err := p.readIndex(); err != nil {
 		return nil, err
 	}
@@ -128,29 +145,78 @@ func (p *Pack) readIndex() error {
 // ReadFile returns the content of the file name of the pack, given as a
 // slash-separated path relative to the pack's root. It reads any file
 // present, listed in the index or not, and does not check its digest. In a
-// pack directory, symbolic links that lead outside it are not followed.
+// pack directory, symbolic links that lead outside it are not followed. A
+// file that is not a regular file, or that is larger than the pack's
+// maximum read size (Limits.MaxReadBytes), is an error wrapping
+// [ErrInvalidPack]: the files a verifier parses are small JSON documents.
 func (p *Pack) ReadFile(name string) ([]byte, error) {
 	if err := ValidatePath(name); err != nil {
 		return nil, fmt.Errorf("reading from pack: %w", err)
 	}
 	if p.files != nil {
-		data, ok := p.files[name]
+		f, ok := p.files[name]
 		if !ok {
 			return nil, fmt.Errorf("reading %q from pack %s: %w", name, p.Name, fs.ErrNotExist)
 		}
-		return data, nil
+		if !f.inMemory {
+			return nil, p.tooLarge(name, f.size)
+		}
+		return f.data, nil
 	}
 
-	root, err := os.OpenRoot(p.dir)
+	f, info, err := p.openRegular(name)
 	if err != nil {
-		return nil, fmt.Errorf("opening pack %s: %w", p.dir, err)
+		return nil, err
 	}
-	defer root.Close()
-	data, err := root.ReadFile(filepath.FromSlash(name))
-	if err != nil {
+	defer f.Close()
+	if info.Size() > p.maxRead {
+		return nil, p.tooLarge(name, info.Size())
+	}
+	// The size is known, so the buffer is allocated once. A file that grew
+	// since the stat is rejected.
+	data := make([]byte, info.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("reading %q from pack %s: %w", name, p.dir, err)
 	}
+	if n, _ := f.Read(make([]byte, 1)); n > 0 {
+		return nil, fmt.Errorf("reading %q from pack %s: the file grew while it was read", name, p.dir)
+	}
 	return data, nil
+}
+
+// tooLarge is the error of ReadFile for a file of size bytes beyond the
+// pack's maximum read size.
+func (p *Pack) tooLarge(name string, size int64) error {
+	return fmt.Errorf("%w: %q is %d bytes, more than the %d bytes (%d MiB) that are read from a pack file to parse it",
+		ErrInvalidPack, name, size, p.maxRead, p.maxRead>>20)
+}
+
+// openRegular opens the file name of a pack directory, without following
+// symbolic links out of it, and rejects anything but a regular file.
+func (p *Pack) openRegular(name string) (*os.File, fs.FileInfo, error) {
+	root, err := os.OpenRoot(p.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening pack %s: %w", p.dir, err)
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %q from pack %s: %w", name, p.dir, err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("reading %q from pack %s: %w", name, p.dir, err)
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		kind := "directory"
+		if !info.IsDir() {
+			kind = modeName(info.Mode().Type())
+		}
+		return nil, nil, fmt.Errorf("%w: %q is a %s, not a regular file", ErrInvalidPack, name, kind)
+	}
+	return f, info, nil
 }
 
 // present lists the pack's regular files other than index.json, sorted,
@@ -160,9 +226,9 @@ func (p *Pack) ReadFile(name string) ([]byte, error) {
 func (p *Pack) present(ctx context.Context) ([]presentFile, error) {
 	var files []presentFile
 	if p.files != nil {
-		for name, data := range p.files {
+		for name, f := range p.files {
 			if name != IndexName {
-				files = append(files, presentFile{name: name, size: int64(len(data))})
+				files = append(files, presentFile{name: name, size: f.size})
 			}
 		}
 		slices.SortFunc(files, comparePresent)
@@ -217,28 +283,31 @@ type presentFile struct {
 
 func comparePresent(a, b presentFile) int { return strings.Compare(a.name, b.name) }
 
-// digest returns the SHA-256 and size of a file of the pack.
-func (p *Pack) digest(ctx context.Context, name string) (string, int64, error) {
-	h := sha256.New()
-	var n int64
+// Digest returns the SHA-256 (lowercase hex) and size of the file name of
+// the pack, without keeping its content: a directory's file is read as a
+// stream, and an archive's files were hashed when the archive was read. A
+// file that is not present is an error wrapping [fs.ErrNotExist].
+func (p *Pack) Digest(ctx context.Context, name string) (string, int64, error) {
+	if err := ValidatePath(name); err != nil {
+		return "", 0, fmt.Errorf("reading from pack: %w", err)
+	}
 	if p.files != nil {
-		data := p.files[name]
-		h.Write(data)
-		n = int64(len(data))
-	} else {
-		root, err := os.OpenRoot(p.dir)
-		if err != nil {
-			return "", 0, err
+		f, ok := p.files[name]
+		if !ok {
+			return "", 0, fmt.Errorf("reading %q from pack %s: %w", name, p.Name, fs.ErrNotExist)
 		}
-		defer root.Close()
-		f, err := root.Open(filepath.FromSlash(name))
-		if err != nil {
-			return "", 0, err
-		}
-		defer f.Close()
-		if n, err = io.Copy(h, contextReader{ctx: ctx, r: f}); err != nil {
-			return "", 0, fmt.Errorf("reading %q: %w", name, err)
-		}
+		return f.sha256, f.size, nil
+	}
+
+	f, _, err := p.openRegular(name)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, contextReader{ctx: ctx, r: f})
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %q from pack %s: %w", name, p.dir, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -7,8 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -288,5 +292,197 @@ func TestVerifyComparesSizeBeforeHashing(t *testing.T) {
 	}
 	if len(report.Problems) != 2 {
 		t.Errorf("problems = %+v, want model-card.md changed and planted.bin unlisted", report.Problems)
+	}
+}
+
+// indexListing returns the canonical index.json of a pack whose files are
+// the given names and contents.
+func indexListing(t *testing.T, files map[string]string) string {
+	t.Helper()
+	index := &Index{FormatVersion: FormatVersion, Tool: Tool{Name: "auditpack", Version: "1"}, CreatedAt: testInfo.CreatedAt}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		index.Files = append(index.Files, File{Path: name, SHA256: hexSHA256([]byte(files[name])), Size: int64(len(files[name]))})
+	}
+	data, err := MarshalIndex(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestOpenArchiveKeepsOnlySmallFiles(t *testing.T) {
+	const maxRead = 1 << 10
+	small := "a"
+	large := strings.Repeat("L", 4<<10)
+	planted := strings.Repeat("P", 8<<10)
+	data := makeArchive(t, []entry{
+		{name: "p/", typeflag: tar.TypeDir},
+		{name: "p/index.json", typeflag: tar.TypeReg, body: indexListing(t, map[string]string{"a.txt": small, "large.md": large})},
+		{name: "p/a.txt", typeflag: tar.TypeReg, body: small},
+		{name: "p/large.md", typeflag: tar.TypeReg, body: large},
+		{name: "p/planted.bin", typeflag: tar.TypeReg, body: planted},
+	}, nil)
+	p, err := OpenArchive(t.Context(), bytes.NewReader(data), Limits{MaxReadBytes: maxRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		content  string
+		wantRead bool
+	}{
+		{"a.txt", small, true},
+		{"large.md", large, false},
+		{"planted.bin", planted, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := p.ReadFile(tt.name)
+			switch {
+			case tt.wantRead && err != nil:
+				t.Errorf("ReadFile: %v", err)
+			case tt.wantRead && string(got) != tt.content:
+				t.Errorf("ReadFile = %q, want %q", got, tt.content)
+			case !tt.wantRead && !errors.Is(err, ErrInvalidPack):
+				t.Errorf("ReadFile error = %v, want ErrInvalidPack", err)
+			case !tt.wantRead && !strings.Contains(err.Error(), fmt.Sprintf("is %d bytes, more than the %d bytes", len(tt.content), maxRead)):
+				t.Errorf("ReadFile error = %q, want it to give the size and the limit", err)
+			}
+
+			sum, size, err := p.Digest(t.Context(), tt.name)
+			if err != nil {
+				t.Fatalf("Digest: %v", err)
+			}
+			if sum != hexSHA256([]byte(tt.content)) || size != int64(len(tt.content)) {
+				t.Errorf("Digest = %s, %d; want %s, %d", sum, size, hexSHA256([]byte(tt.content)), len(tt.content))
+			}
+		})
+	}
+
+	report, err := p.Verify(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Verified != 2 || len(report.Problems) != 1 || report.Problems[0].Path != "planted.bin" {
+		t.Errorf("Verify = %d verified, problems %+v; want 2 verified and planted.bin unlisted", report.Verified, report.Problems)
+	}
+	if _, _, err := p.Digest(t.Context(), "absent.txt"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Digest of an absent file = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// zeroReader yields n zero bytes.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(b []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(b)), z.n)
+	clear(b[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+func TestOpenArchiveMemoryStaysBelowLargeEntry(t *testing.T) {
+	const planted = 48 << 20
+	var buf bytes.Buffer
+	gz, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(gz)
+	for _, e := range validEntries() {
+		header := &tar.Header{Name: e.name, Typeflag: e.typeflag, Mode: 0o644, Size: int64(len(e.body))}
+		if err := tw.WriteHeader(header); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: "p/zero.bin", Typeflag: tar.TypeReg, Mode: 0o644, Size: planted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(tw, &zeroReader{n: planted}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// With the default limits, a file above DefaultMaxReadBytes is hashed
+	// and dropped; below, it is kept in one buffer of its size.
+	tests := []struct {
+		name     string
+		limits   Limits
+		maxAlloc uint64
+	}{
+		{"entry above the read limit", Limits{MaxReadBytes: 1 << 20}, 8 << 20},
+		{"entry kept", Limits{}, planted + 8<<20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			p, err := OpenArchive(t.Context(), bytes.NewReader(buf.Bytes()), tt.limits)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > tt.maxAlloc {
+				t.Errorf("OpenArchive allocated %d bytes for a %d-byte entry, want at most %d", got, planted, tt.maxAlloc)
+			}
+			if _, size, err := p.Digest(t.Context(), "zero.bin"); err != nil || size != planted {
+				t.Errorf("Digest(zero.bin) = size %d, %v; want size %d", size, err, planted)
+			}
+		})
+	}
+}
+
+func TestOpenDirectoryIndexNotAFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	if err := os.Remove(filepath.Join(dir, IndexName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, IndexName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := Open(t.Context(), dir)
+	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), `"index.json" is a directory, not a regular file`) {
+		t.Errorf("Open error = %v, want ErrInvalidPack saying index.json is a directory", err)
+	}
+}
+
+func TestReadFileRejectsLargeFileInDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pack")
+	buildPack(t, dir, sortedTestNames())
+	// A sparse file: ReadFile must reject it by its size, without reading.
+	f, err := os.Create(filepath.Join(dir, "attestations", "huge.sigstore.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(DefaultMaxReadBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	p, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.ReadFile("attestations/huge.sigstore.json")
+	if !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), fmt.Sprintf("is %d bytes, more than the %d bytes (64 MiB)", DefaultMaxReadBytes+1, DefaultMaxReadBytes)) {
+		t.Errorf("ReadFile error = %v, want ErrInvalidPack giving the size and the limit", err)
+	}
+	if _, err := p.ReadFile("attestations"); !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("ReadFile of a directory = %v, want ErrInvalidPack saying it is a directory", err)
 	}
 }

@@ -441,11 +441,11 @@ func FuzzOpenArchive(f *testing.F) {
 			t.Fatalf("accepted an archive with index %+v", p.Index)
 		}
 		var total int64
-		for name, content := range p.files {
+		for name, f := range p.files {
 			if err := ValidatePath(name); err != nil {
 				t.Fatalf("accepted an unsafe name: %v", err)
 			}
-			total += int64(len(content))
+			total += f.size
 		}
 		if total > limits.MaxBytes || len(p.files) > limits.MaxEntries {
 			t.Fatalf("accepted %d files of %d bytes beyond the limits", len(p.files), total)

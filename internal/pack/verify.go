@@ -97,8 +97,10 @@ func Verify(ctx context.Context, path string) (*Report, error) {
 // must be present with the listed SHA-256 and size, and no other file but
 // index.json may be present. It reports every difference rather than
 // stopping at the first. A file whose size differs from the index is
-// reported without being hashed, and an unlisted file is never hashed, so
-// that a large planted file costs no more than a stat.
+// reported without being hashed. In a directory an unlisted file is never
+// read, so that a large planted file costs no more than a stat; an
+// archive's files were all hashed, but only small ones kept, when the
+// archive was read.
 func (p *Pack) Verify(ctx context.Context) (*Report, error) {
 	present, err := p.present(ctx)
 	if err != nil {
@@ -125,7 +127,7 @@ func (p *Pack) Verify(ctx context.Context) (*Report, error) {
 			})
 			continue
 		}
-		sum, size, err := p.digest(ctx, f.Path)
+		sum, size, err := p.Digest(ctx, f.Path)
 		if err != nil {
 			return nil, fmt.Errorf("verifying pack %s: %w", p.Name, err)
 		}

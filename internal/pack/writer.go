@@ -74,7 +74,7 @@ func Create(outDir string) (*Writer, error) {
 		os.RemoveAll(staging)
 		return nil, fmt.Errorf("setting the mode of %s: %w", staging, err)
 	}
-	limits := Limits{MaxEntries: DefaultMaxEntries, MaxBytes: DefaultMaxBytes}
+	limits := Limits{MaxEntries: DefaultMaxEntries, MaxBytes: DefaultMaxBytes, MaxReadBytes: DefaultMaxReadBytes}
 	return &Writer{dir: dir, staging: staging, files: make(map[string]File), limits: limits}, nil
 }
 
@@ -159,6 +159,10 @@ func (w *Writer) WriteFile(name string, data []byte) error {
 	}
 	if int64(len(data)) > w.limits.MaxBytes-w.total {
 		return w.tooLarge(fmt.Sprintf("with %q (%d bytes)", name, len(data)))
+	}
+	if w.limits.MaxReadBytes > 0 && int64(len(data)) > w.limits.MaxReadBytes {
+		return fmt.Errorf("pack file %q would be %d bytes, more than the %d bytes verify reads of one file: check the inputs for a group column with very many values or a directory with very many files",
+			name, len(data), w.limits.MaxReadBytes)
 	}
 
 	full := filepath.Join(w.staging, filepath.FromSlash(name))

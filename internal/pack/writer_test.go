@@ -517,6 +517,8 @@ func TestWriterSizeLimits(t *testing.T) {
 			wantFail: "finish", wantErr: "more than 1000 bytes with index.json"},
 		{name: "too many entries", limits: Limits{MaxEntries: 4, MaxBytes: 1 << 20}, files: map[string]int{"a": 1, "d/b": 1},
 			wantFail: "finish", wantErr: "would have 5 entries, and verify rejects more than 4"},
+		{name: "one file over the read limit", limits: Limits{MaxEntries: 100, MaxBytes: 1000, MaxReadBytes: 100}, files: map[string]int{"a.json": 50, "b.json": 101},
+			wantFail: "write", wantErr: `pack file "b.json" would be 101 bytes, more than the 100 bytes verify reads of one file`},
 		{name: "within the limits", limits: Limits{MaxEntries: 5, MaxBytes: 1 << 20}, files: map[string]int{"a": 1, "d/b": 1}},
 	}
 	for _, tt := range tests {
@@ -572,7 +574,7 @@ func TestWriterLimitsMatchOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Abort()
-	if w.limits.MaxBytes != DefaultMaxBytes || w.limits.MaxEntries != DefaultMaxEntries {
-		t.Errorf("writer limits = %+v, want Open's defaults %d bytes and %d entries", w.limits, DefaultMaxBytes, DefaultMaxEntries)
+	if w.limits.MaxBytes != DefaultMaxBytes || w.limits.MaxEntries != DefaultMaxEntries || w.limits.MaxReadBytes != DefaultMaxReadBytes {
+		t.Errorf("writer limits = %+v, want Open's defaults %d bytes, %d entries and %d bytes a file", w.limits, DefaultMaxBytes, DefaultMaxEntries, DefaultMaxReadBytes)
 	}
 }

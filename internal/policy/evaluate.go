@@ -21,9 +21,9 @@ const (
 	OutcomePass Outcome = "pass"
 	OutcomeWarn Outcome = "warn"
 	OutcomeFail Outcome = "fail"
-	// OutcomeNotApplicable is the one result of a rule with tasks when no
-	// evaluation of those tasks is there to check. It never blocks and
-	// does not change the verdict's result.
+	// OutcomeNotApplicable is the one result of a rule with tasks or
+	// stressed when no evaluation it selects is there to check. It never
+	// blocks and does not change the verdict's result.
 	OutcomeNotApplicable Outcome = "not-applicable"
 )
 
@@ -61,8 +61,11 @@ type Result struct {
 	// Tasks are the rule's tasks; empty when it applies to every
 	// evaluation.
 	Tasks []string `json:"tasks,omitempty"`
-	Min   *float64 `json:"min,omitempty"`
-	Max   *float64 `json:"max,omitempty"`
+	// Stressed is the rule's stressed: true when it applies only to
+	// stressed evaluations.
+	Stressed bool     `json:"stressed,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
 	// Value is the measured value; nil when the metric is undefined, for
 	// a licence result and for a rule that did not apply.
 	Value *float64 `json:"value"`
@@ -177,91 +180,6 @@ func (v *Verdict) tally() {
 	}
 }
 
-// scope returns the tree that the path of rule is resolved against. For a
-// rule without tasks it is tree itself. For a rule with tasks it is a copy
-// whose evaluations map keeps only the evaluations of those tasks, so that
-// a wildcard skips the others while a key that no evaluation has is still
-// an error. When the rule applies to no evaluation, because none has one
-// of its tasks or the one it names has another task, skipped gives the
-// reason. An evaluation without a task is an error, because the rule could
-// otherwise skip it unseen.
-func scope(tree any, rule Rule, path []segment) (scoped any, skipped string, err error) {
-	if len(rule.Tasks) == 0 || len(path) < 2 || path[0].wildcard || path[0].key != "evaluations" {
-		return tree, "", nil
-	}
-	root, ok := tree.(map[string]any)
-	if !ok {
-		return tree, "", nil
-	}
-	evaluations, ok := root["evaluations"].(map[string]any)
-	if !ok {
-		return tree, "", nil
-	}
-
-	tasks := strings.Join(rule.Tasks, " or ")
-	if !path[1].wildcard {
-		ev, ok := evaluations[path[1].key]
-		if !ok {
-			// resolve reports the missing name with the names there are.
-			return tree, "", nil
-		}
-		task, err := taskOf(path[1].key, ev)
-		if err != nil {
-			return nil, "", err
-		}
-		if !slices.Contains(rule.Tasks, task) {
-			return nil, fmt.Sprintf("evaluation %s has task %s, and the rule applies only to %s", formatKey(path[1].key), task, tasks), nil
-		}
-		return tree, "", nil
-	}
-
-	kept := map[string]any{}
-	for _, name := range slices.Sorted(maps.Keys(evaluations)) {
-		task, err := taskOf(name, evaluations[name])
-		if err != nil {
-			return nil, "", err
-		}
-		if slices.Contains(rule.Tasks, task) {
-			kept[name] = evaluations[name]
-		}
-	}
-	if len(kept) == 0 {
-		return nil, fmt.Sprintf("no evaluation has task %s", tasks), nil
-	}
-	copied := maps.Clone(root)
-	copied["evaluations"] = kept
-	return copied, "", nil
-}
-
-// taskOf returns the task of the evaluation ev, named name, in the metrics
-// document.
-func taskOf(name string, ev any) (string, error) {
-	obj, _ := ev.(map[string]any)
-	task, ok := obj["task"].(string)
-	if !ok || task == "" {
-		return "", fmt.Errorf("evaluations.%s has no task in the metrics document, so tasks cannot tell whether the rule applies to it", formatKey(name))
-	}
-	return task, nil
-}
-
-// notApplicable is the one result of a rule that applied to no evaluation.
-func notApplicable(rule Rule, why string) Result {
-	return Result{
-		RuleID:      rule.ID,
-		Description: rule.Description,
-		Policy:      rule.file,
-		Metric:      rule.Metric,
-		Severity:    rule.Severity,
-		Tasks:       rule.Tasks,
-		Min:         rule.Min,
-		Max:         rule.Max,
-		MaxDrop:     rule.MaxDrop,
-		MaxIncrease: rule.MaxIncrease,
-		Outcome:     OutcomeNotApplicable,
-		Message:     why + ", so the rule was not applied",
-	}
-}
-
 // applyAll applies rule to each of its matches, appending the results to
 // results and the problems to errs.
 func applyAll(rule Rule, matches []match, base any, results []Result, errs []error) ([]Result, []error) {
@@ -316,7 +234,7 @@ func resolve(tree any, path []segment) ([]match, error) {
 		key := path[i].key
 		child, ok := obj[key]
 		if !ok {
-			return missingKey(obj, seen, key)
+			return missingKey(obj, seen, key, path[i:])
 		}
 		return walk(child, i+1, append(seen, key), ancestors)
 	}
@@ -327,9 +245,10 @@ func resolve(tree any, path []segment) ([]match, error) {
 }
 
 // missingKey is the error for a key that the map obj, reached by seen,
-// does not have. It lists the keys that exist, each written as a path
-// segment.
-func missingKey(obj map[string]any, seen []string, key string) error {
+// does not have; rest is the path from that key on. It lists the keys
+// that exist, each written as a path segment, and suggests the quoted
+// form when the key and the segments after it join to a key with a '.'.
+func missingKey(obj map[string]any, seen []string, key string, rest []segment) error {
 	where := formatPath(seen)
 	if where == "" {
 		where = "the metrics document"
@@ -346,7 +265,44 @@ func missingKey(obj map[string]any, seen []string, key string) error {
 	for i, k := range keys {
 		keys[i] = formatKey(k)
 	}
+	if suggestion := quotedSuggestion(obj, seen, rest); suggestion != "" {
+		return fmt.Errorf("%s has no key %q; it has %s. A key that contains '.' is written in double quotes: %s", where, key, strings.Join(keys, ", "), suggestion)
+	}
 	return fmt.Errorf("%s has no key %q; it has %s", where, key, strings.Join(keys, ", "))
+}
+
+// quotedSuggestion returns the metric path with the key of obj quoted when
+// the unquoted segments of rest, joined by '.', begin with that key, such
+// as groups."13.0".accuracy for groups.13.0.accuracy. It returns "" when
+// no key of obj matches. The longest match wins.
+func quotedSuggestion(obj map[string]any, seen []string, rest []segment) string {
+	var keys []string
+	for _, seg := range rest {
+		if seg.wildcard {
+			break
+		}
+		keys = append(keys, seg.key)
+	}
+	for n := len(keys); n >= 2; n-- {
+		joined := strings.Join(keys[:n], ".")
+		if _, ok := obj[joined]; !ok {
+			continue
+		}
+		parts := []string{}
+		if len(seen) > 0 {
+			parts = append(parts, formatPath(seen))
+		}
+		parts = append(parts, formatKey(joined))
+		for _, seg := range rest[n:] {
+			if seg.wildcard {
+				parts = append(parts, "*")
+			} else {
+				parts = append(parts, formatKey(seg.key))
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	return ""
 }
 
 // undefinedReason looks for the reason of a null metric in the "undefined"
@@ -378,6 +334,7 @@ func apply(rule Rule, m match) (Result, error) {
 		Metric:      formatPath(m.path),
 		Severity:    rule.Severity,
 		Tasks:       rule.Tasks,
+		Stressed:    rule.Stressed,
 		Min:         rule.Min,
 		Max:         rule.Max,
 	}

@@ -75,8 +75,13 @@ type Rule struct {
 	// Tasks limits the evaluations that an evaluations.NAME or
 	// evaluations.* path matches to those of these tasks, such as
 	// binary-classification; empty means every evaluation. See scope in
-	// evaluate.go.
+	// scope.go.
 	Tasks []string `yaml:"tasks" json:"tasks,omitempty"`
+	// Stressed limits the evaluations that an evaluations.NAME or
+	// evaluations.* path matches to the stressed variants, those with a
+	// stress section, whose metrics have a robustness object. False means
+	// every evaluation.
+	Stressed bool `yaml:"stressed" json:"stressed,omitempty"`
 
 	// file and line locate the rule for messages, and metricLine its
 	// metric key, for messages about the path.
@@ -127,10 +132,22 @@ func LoadFrom(refs []string, readFile ReadFunc, builtins fs.FS) ([]File, error) 
 		files = append(files, *f)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, &LoadError{Err: err}
 	}
 	return files, nil
 }
+
+// LoadError is the error of Load and LoadFrom: a policy file that is not
+// found, cannot be read or is invalid, or a rule id repeated across files.
+// It is a mistake in the policies, so a caller can tell it from a failure
+// of what the policies judge. Err joins every problem, most of them a
+// *strictyaml.Error.
+type LoadError struct {
+	Err error
+}
+
+func (e *LoadError) Error() string { return e.Err.Error() }
+func (e *LoadError) Unwrap() error { return e.Err }
 
 func read(ref string, readFile ReadFunc, builtins fs.FS) ([]byte, error) {
 	if name, ok := strings.CutPrefix(ref, BuiltinPrefix); ok {
@@ -183,6 +200,7 @@ func Parse(ref string, data []byte) (*File, error) {
 			errs = append(errs, doc.Errorf(key+".metric", "%v", err))
 		}
 		errs = append(errs, validateTasks(doc, key, r)...)
+		errs = append(errs, validateStressed(doc, key, r)...)
 		if r.Min == nil && r.Max == nil && r.MaxDrop == nil && r.MaxIncrease == nil {
 			errs = append(errs, doc.Errorf(key, "set min, max or both, or max_drop or max_increase to bound the change from the baseline"))
 		}
@@ -240,10 +258,34 @@ func validateTasks(doc *strictyaml.Document, key string, r *Rule) []error {
 		}
 		seen[task] = true
 	}
-	if path, err := splitPath(r.Metric); err == nil && (len(path) < 2 || path[0].wildcard || path[0].key != "evaluations") {
+	if !startsAtEvaluation(r.Metric) {
 		errs = append(errs, doc.Errorf(key+".tasks", "tasks selects evaluations, so the metric path must start with evaluations.NAME or evaluations.*, got %q", r.Metric))
 	}
 	return errs
+}
+
+// validateStressed checks a rule's stressed: an explicit false, which
+// would read as "only clean evaluations" but selects every evaluation, and
+// a metric path that does not start at an evaluation.
+func validateStressed(doc *strictyaml.Document, key string, r *Rule) []error {
+	if !slices.Contains(doc.Keys(key), "stressed") || doc.HasProblem(key+".stressed") {
+		return nil
+	}
+	if !r.Stressed {
+		return []error{doc.Errorf(key+".stressed", "false is the default and applies the rule to every evaluation, clean or stressed: remove the key, or set it to true to apply the rule only to stressed evaluations")}
+	}
+	if !startsAtEvaluation(r.Metric) {
+		return []error{doc.Errorf(key+".stressed", "stressed selects evaluations, so the metric path must start with evaluations.NAME or evaluations.*, got %q", r.Metric)}
+	}
+	return nil
+}
+
+// startsAtEvaluation reports whether the metric path p reads below
+// evaluations.NAME or evaluations.*. A path that cannot be read counts as
+// starting there, because checkPath reports it.
+func startsAtEvaluation(p string) bool {
+	path, err := splitPath(p)
+	return err != nil || (len(path) >= 2 && !path[0].wildcard && path[0].key == "evaluations")
 }
 
 // checkPath reports a metric path that splitPath cannot read.

@@ -1,12 +1,16 @@
 package policy
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/auditpack/auditpack/internal/strictyaml"
 )
 
 // metricsDoc is a small metrics document in the shape of metrics.json.
@@ -30,6 +34,16 @@ const dottedDoc = `{
   "evaluations": {
     "dotted": {"metrics": {}, "groups": {"site": {"groups": {
       "a.b": {"fpr": 0.1}, "a": {"b": {"fpr": 0.9}}, "q\"x": {"fpr": 0.2}, "*": {"fpr": 0.3}, "": {"fpr": 0.4}, "back\\slash": {"fpr": 0.5}
+    }}}}
+  }
+}`
+
+// numbersDoc has group values that are numbers written with a '.', as a
+// float column gives them.
+const numbersDoc = `{
+  "evaluations": {
+    "numbers": {"metrics": {}, "groups": {"edu": {"groups": {
+      "13.0": {"accuracy": 0.8}, "9.0": {"accuracy": 0.7}, "1.2.3": {"accuracy": 0.6}
     }}}}
   }
 }`
@@ -146,6 +160,14 @@ func TestEvaluatePathErrors(t *testing.T) {
 			`evaluations.nogroups.groups has no key "race": it is empty, because the evaluation has no group columns; set groups`},
 		{"dotted key unquoted", "evaluations.dotted.groups.site.groups.a.fpr", `has no key "fpr"; it has b`},
 		{"keys listed as segments", "evaluations.dotted.groups.site.groups.x.fpr", `has no key "x"; it has "", "*", a, "a.b", back\slash, "q\"x"`},
+		{"dotted key not split", "evaluations.numbers.groups.edu.groups.13.0.accuracy",
+			`it has "1.2.3", "13.0", "9.0". A key that contains '.' is written in double quotes: evaluations.numbers.groups.edu.groups."13.0".accuracy`},
+		{"dotted key before a wildcard", "evaluations.numbers.groups.edu.groups.13.0.*",
+			`written in double quotes: evaluations.numbers.groups.edu.groups."13.0".*`},
+		{"dotted key of three segments", "evaluations.numbers.groups.edu.groups.1.2.3.accuracy",
+			`written in double quotes: evaluations.numbers.groups.edu.groups."1.2.3".accuracy`},
+		{"no dotted key to suggest", "evaluations.numbers.groups.edu.groups.14.0.accuracy",
+			`has no key "14"; it has "1.2.3", "13.0", "9.0"`},
 		{"unknown evaluation", "evaluations.test.metrics.accuracy", `evaluations has no key "test"`},
 		{"unknown root", "metrics.accuracy", `the metrics document has no key "metrics"`},
 		{"not a number", "evaluations.holdout.metrics", "resolves to a map, not a number"},
@@ -157,6 +179,9 @@ func TestEvaluatePathErrors(t *testing.T) {
 			doc := metricsDoc
 			if strings.Contains(tt.metric, "dotted") {
 				doc = dottedDoc
+			}
+			if strings.Contains(tt.metric, "numbers") {
+				doc = numbersDoc
 			}
 			_, err := Evaluate([]byte(doc), []File{f})
 			if err == nil {
@@ -344,6 +369,41 @@ func TestLoad(t *testing.T) {
 	_, err = Load([]string{"builtin:default", "builtin:default"}, func(s string) string { return s }, builtins)
 	if err == nil || !strings.Contains(err.Error(), `rule id "a" is already used`) {
 		t.Errorf("duplicate across files: err = %v", err)
+	}
+}
+
+func TestLoadErrorIsTyped(t *testing.T) {
+	builtins := fstest.MapFS{
+		"default.yaml": {Data: []byte("rules:\n  - {id: a, metric: x.y, min: 1, severity: warn}\n")},
+		"bad.yaml":     {Data: []byte("rules:\n  - {id: a, metric: x.y, min: 1, severity: blocker}\n")},
+	}
+	unreadable := func(string) ([]byte, error) { return nil, errors.New("permission denied") }
+	tests := []struct {
+		name string
+		refs []string
+		read ReadFunc
+	}{
+		{"unknown preset", []string{"builtin:nope"}, nil},
+		{"missing file", []string{"missing.yaml"}, DiskReader(func(s string) string { return "/nonexistent/" + s })},
+		{"unreadable file", []string{"p.yaml"}, unreadable},
+		{"invalid file", []string{"builtin:bad"}, nil},
+		{"rule id repeated across files", []string{"builtin:default", "builtin:default"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadFrom(tt.refs, tt.read, builtins)
+			var loadErr *LoadError
+			if !errors.As(err, &loadErr) {
+				t.Fatalf("error %v (%T) is not a *LoadError", err, err)
+			}
+			if wrapped := fmt.Errorf("policies: %w", err); !errors.As(wrapped, &loadErr) {
+				t.Errorf("a wrapped error is not a *LoadError")
+			}
+		})
+	}
+	var located *strictyaml.Error
+	if _, err := LoadFrom([]string{"builtin:bad"}, nil, builtins); !errors.As(err, &located) || located.Line != 2 {
+		t.Errorf("error of an invalid file: %v, want a *strictyaml.Error at line 2 inside the *LoadError", err)
 	}
 }
 

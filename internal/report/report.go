@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/auditpack/auditpack/internal/lineage"
 	"github.com/auditpack/auditpack/internal/policy"
 )
 
@@ -32,9 +33,13 @@ type Input struct {
 	// Dirty is set when the pack was made from a working tree with
 	// uncommitted changes to tracked files (lineage.json's
 	// repository.dirty); Changed lists the paths of repository.files
-	// whose state is "modified".
-	Dirty   bool
-	Changed []string
+	// whose state is "modified". Untracked lists those whose state is
+	// "untracked": files the configuration names that no commit holds,
+	// such as a new policy file, which Git does not count as changes.
+	// SetRepository fills all three.
+	Dirty     bool
+	Changed   []string
+	Untracked []string
 	// Signing says how the pack is signed.
 	Signing string
 	// Links point to the run, the release and the pack.
@@ -43,6 +48,31 @@ type Input struct {
 	Notes []string
 	// CardSummary is the pack's summary.md, appended to the job summary.
 	CardSummary string
+}
+
+// SetRepository sets Dirty, Changed and Untracked from the Git state that
+// the pack records, listing each path once. A nil repo (outside a
+// repository) sets nothing.
+func (in *Input) SetRepository(repo *lineage.Repo) {
+	if repo == nil {
+		return
+	}
+	in.Dirty = repo.Dirty
+	in.Changed, in.Untracked = nil, nil
+	seen := map[lineage.PathState]bool{}
+	for _, f := range repo.Files {
+		key := lineage.PathState{Path: f.Path, State: f.State}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		switch f.State {
+		case lineage.StateModified:
+			in.Changed = append(in.Changed, f.Path)
+		case lineage.StateUntracked:
+			in.Untracked = append(in.Untracked, f.Path)
+		}
+	}
 }
 
 // Links are the URLs the report points to; empty ones are left out.
@@ -117,7 +147,7 @@ func render(in Input, level detail, summary bool) string {
 		}
 	}
 	fmt.Fprintf(&b, "### %s %s\n\n", verdictIcon(v.Result), title)
-	fmt.Fprintf(&b, "**Verdict: %s.** %s\n\n", verdictLabel(v.Result), counts(v))
+	fmt.Fprintf(&b, "**Verdict: %s.** %s\n\n", verdictLabel(v), counts(v))
 	if in.ConfigPath != "" {
 		fmt.Fprintf(&b, "Configuration `%s`", escapeCode(in.ConfigPath))
 		if in.PolicySource != "" {
@@ -207,18 +237,30 @@ func writeBaseline(b *strings.Builder, info *policy.BaselineInfo) {
 
 // writeDirty warns that the pack does not describe a committed state.
 func writeDirty(b *strings.Builder, in Input) {
-	if !in.Dirty {
+	if !in.Dirty && len(in.Untracked) == 0 {
 		return
 	}
-	b.WriteString("> [!WARNING]\n> The pack was made from a working tree with uncommitted changes")
-	if len(in.Changed) > 0 {
-		quoted := make([]string, len(in.Changed))
-		for i, c := range in.Changed {
-			quoted[i] = "`" + escapeCode(c) + "`"
+	var parts []string
+	if in.Dirty {
+		part := "uncommitted changes"
+		if len(in.Changed) > 0 {
+			part += " (" + codeList(in.Changed) + ")"
 		}
-		fmt.Fprintf(b, " (%s)", strings.Join(quoted, ", "))
+		parts = append(parts, part)
 	}
-	b.WriteString(", so it does not describe a committed state.\n\n")
+	if len(in.Untracked) > 0 {
+		parts = append(parts, "untracked files that the configuration names ("+codeList(in.Untracked)+"), which no commit holds")
+	}
+	fmt.Fprintf(b, "> [!WARNING]\n> The pack was made from a working tree with %s, so it does not describe a committed state.\n\n", strings.Join(parts, " and "))
+}
+
+// codeList renders paths as comma-separated code spans.
+func codeList(paths []string) string {
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = "`" + escapeCode(p) + "`"
+	}
+	return strings.Join(quoted, ", ")
 }
 
 func writeTable(b *strings.Builder, results []policy.Result) {
@@ -314,22 +356,41 @@ func filter(results []policy.Result, keep func(policy.Result) bool) []policy.Res
 }
 
 func counts(v *policy.Verdict) string {
-	s := fmt.Sprintf("%d rule checks passed, %d warned, %d failed", v.Counts.Passed, v.Counts.Warned, v.Counts.Failed)
-	if v.Counts.NoBaseline > 0 {
-		s += fmt.Sprintf(", %d not checked for lack of a baseline", v.Counts.NoBaseline)
+	c := v.Counts
+	var parts []string
+	if checked(v) {
+		parts = append(parts, fmt.Sprintf("%d %s passed, %d warned, %d failed", c.Passed, checks(c.Passed), c.Warned, c.Failed))
 	}
-	if v.Counts.NotApplicable > 0 {
-		s += fmt.Sprintf(", %d %s not applicable", v.Counts.NotApplicable, rules(v.Counts.NotApplicable))
+	if c.NoBaseline > 0 {
+		parts = append(parts, fmt.Sprintf("%d not checked for lack of a baseline", c.NoBaseline))
 	}
-	return s + "."
+	if c.NotApplicable > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s not applicable", c.NotApplicable, rules(c.NotApplicable)))
+	}
+	switch {
+	case checked(v):
+		return strings.Join(parts, ", ") + "."
+	case len(parts) > 0:
+		return "No rule was checked: " + strings.Join(parts, ", ") + "."
+	}
+	return "No rule was checked."
 }
 
-func verdictLabel(o policy.Outcome) string {
-	switch o {
+// checked reports whether any rule check passed, warned or failed.
+func checked(v *policy.Verdict) bool {
+	return v.Counts.Passed+v.Counts.Warned+v.Counts.Failed > 0
+}
+
+func verdictLabel(v *policy.Verdict) string {
+	switch v.Result {
 	case policy.OutcomeFail:
 		return "FAIL"
 	case policy.OutcomeWarn:
 		return "PASS with warnings"
+	}
+	if !checked(v) {
+		// A pass that checked nothing must not read as a real pass.
+		return "PASS (no rule checked)"
 	}
 	return "PASS"
 }
@@ -458,6 +519,14 @@ func isASCIIAlnum(c byte) bool {
 // escapeCode makes text safe inside a code span in a table cell.
 func escapeCode(s string) string {
 	return strings.NewReplacer("`", "'", "|", `\|`, "\r", " ", "\n", " ").Replace(s)
+}
+
+// checks returns "rule check" or "rule checks" to agree with n.
+func checks(n int) string {
+	if n == 1 {
+		return "rule check"
+	}
+	return "rule checks"
 }
 
 // rules returns "rule" or "rules" to agree with n.

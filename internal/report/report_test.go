@@ -2,10 +2,12 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/auditpack/auditpack/internal/lineage"
 	"github.com/auditpack/auditpack/internal/policy"
 )
 
@@ -133,7 +135,7 @@ func TestRenderLicencesNotApplicableAndDirtyTree(t *testing.T) {
 	in := Input{Verdict: v, Dirty: true, Changed: []string{"eval/predictions.csv", ".auditpack.yml"}}
 	for name, text := range map[string]string{"comment": Comment("<!-- m -->", in), "summary": Summary(in)} {
 		for _, want := range []string{
-			"1 rule checks passed, 0 warned, 2 failed, 1 rule not applicable.",
+			"1 rule check passed, 0 warned, 2 failed, 1 rule not applicable.",
 			"> The pack was made from a working tree with uncommitted changes (`eval/predictions.csv`, `.auditpack.yml`), so it does not describe a committed state.",
 			"| ✅ passed | licenses | model.license | MIT | permitted by the allow-list (MIT) | – | – |",
 			"| ❌ failed (blocks) | licenses | datasets.train.license | CC-BY-NC-4.0 | needs denied licence(s) CC-BY-NC-4.0 | – | – |",
@@ -148,5 +150,97 @@ func TestRenderLicencesNotApplicableAndDirtyTree(t *testing.T) {
 		if strings.Contains(text, "#### Failed and warned rules\n\n| Outcome | Rule | Metric | Value | Threshold | Baseline | Change |\n| --- | --- | --- | ---: | --- | ---: | ---: |\n| ➖") {
 			t.Errorf("%s lists a not-applicable rule among the findings", name)
 		}
+	}
+}
+
+func TestSetRepository(t *testing.T) {
+	repo := &lineage.Repo{Commit: "abc", Dirty: true, Files: []lineage.PathState{
+		{Path: ".auditpack.yml", State: lineage.StateModified},
+		{Path: "policies/new.yaml", State: lineage.StateUntracked},
+		{Path: "models/model.onnx", State: lineage.StateClean},
+		{Path: "eval/p.csv", State: lineage.StateUntracked},
+		{Path: "eval/p.csv", State: lineage.StateUntracked},
+		{Path: "/data/x.csv", State: lineage.StateOutside},
+	}}
+	var in Input
+	in.SetRepository(repo)
+	if !in.Dirty {
+		t.Error("Dirty = false, want true")
+	}
+	if want := []string{".auditpack.yml"}; !slices.Equal(in.Changed, want) {
+		t.Errorf("Changed = %q, want %q", in.Changed, want)
+	}
+	if want := []string{"policies/new.yaml", "eval/p.csv"}; !slices.Equal(in.Untracked, want) {
+		t.Errorf("Untracked = %q, want %q", in.Untracked, want)
+	}
+
+	var none Input
+	none.SetRepository(nil)
+	if none.Dirty || none.Changed != nil || none.Untracked != nil {
+		t.Errorf("SetRepository(nil) set %+v", none)
+	}
+}
+
+func TestRenderUntrackedFiles(t *testing.T) {
+	v := &policy.Verdict{Result: policy.OutcomePass, Counts: policy.Counts{Passed: 2}}
+	tests := []struct {
+		name string
+		repo *lineage.Repo
+		want string
+	}{
+		{
+			name: "clean tree with an untracked policy",
+			repo: &lineage.Repo{Files: []lineage.PathState{{Path: "policies/team.yaml", State: lineage.StateUntracked}}},
+			want: "> The pack was made from a working tree with untracked files that the configuration names (`policies/team.yaml`), which no commit holds, so it does not describe a committed state.",
+		},
+		{
+			name: "modified configuration and untracked policy",
+			repo: &lineage.Repo{Dirty: true, Files: []lineage.PathState{
+				{Path: ".auditpack.yml", State: lineage.StateModified}, {Path: "policies/team.yaml", State: lineage.StateUntracked}}},
+			want: "> The pack was made from a working tree with uncommitted changes (`.auditpack.yml`) and untracked files that the configuration names (`policies/team.yaml`), which no commit holds, so it does not describe a committed state.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Verdict: v}
+			in.SetRepository(tt.repo)
+			for name, text := range map[string]string{"comment": Comment("<!-- m -->", in), "summary": Summary(in)} {
+				if !strings.Contains(text, tt.want) {
+					t.Errorf("%s lacks %q:\n%s", name, tt.want, text)
+				}
+			}
+		})
+	}
+
+	clean := Input{Verdict: v}
+	clean.SetRepository(&lineage.Repo{Files: []lineage.PathState{{Path: "a", State: lineage.StateClean}, {Path: "/b", State: lineage.StateOutside}}})
+	if text := Summary(clean); strings.Contains(text, "[!WARNING]") {
+		t.Errorf("summary of a clean tree warns:\n%s", text)
+	}
+}
+
+func TestVerdictCounts(t *testing.T) {
+	tests := []struct {
+		name   string
+		result policy.Outcome
+		counts policy.Counts
+		want   string
+	}{
+		{"one check", policy.OutcomePass, policy.Counts{Passed: 1}, "**Verdict: PASS.** 1 rule check passed, 0 warned, 0 failed."},
+		{"several checks", policy.OutcomePass, policy.Counts{Passed: 3}, "**Verdict: PASS.** 3 rule checks passed, 0 warned, 0 failed."},
+		{"nothing applied", policy.OutcomePass, policy.Counts{NotApplicable: 7},
+			"**Verdict: PASS (no rule checked).** No rule was checked: 7 rules not applicable."},
+		{"only baseline rules", policy.OutcomePass, policy.Counts{NoBaseline: 2},
+			"**Verdict: PASS (no rule checked).** No rule was checked: 2 not checked for lack of a baseline."},
+		{"no rules", policy.OutcomePass, policy.Counts{}, "**Verdict: PASS (no rule checked).** No rule was checked."},
+		{"warned only", policy.OutcomeWarn, policy.Counts{Warned: 1}, "**Verdict: PASS with warnings.** 0 rule checks passed, 1 warned, 0 failed."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := Summary(Input{Verdict: &policy.Verdict{Result: tt.result, Counts: tt.counts}})
+			if !strings.Contains(text, tt.want) {
+				t.Errorf("summary lacks %q:\n%s", tt.want, text)
+			}
+		})
 	}
 }

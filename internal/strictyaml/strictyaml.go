@@ -254,11 +254,33 @@ var segmentRE = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
 // Line returns the line of key (a path such as "a.b[2].c"), or of its
 // nearest present parent; 0 if none is present.
 func (d *Document) Line(key string) int {
-	node := d.root
-	line := 0
-	if node != nil {
-		line = node.Line
+	line, _ := d.lookup(key)
+	return line
+}
+
+// Keys returns the keys of the mapping at key, in file order, or nil when
+// key is not present or is not a mapping. A validation can use it to tell
+// a key that is present but empty from one that is left out.
+func (d *Document) Keys(key string) []string {
+	_, node := d.lookup(key)
+	if node == nil || node.Kind != yaml.MappingNode {
+		return nil
 	}
+	keys := make([]string, 0, len(node.Content)/2)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		keys = append(keys, node.Content[i].Value)
+	}
+	return keys
+}
+
+// lookup returns the value node of key with the line of key, or nil with
+// the line of key's nearest present parent.
+func (d *Document) lookup(key string) (int, *yaml.Node) {
+	node := d.root
+	if node == nil {
+		return 0, nil
+	}
+	line := node.Line
 	for _, m := range segmentRE.FindAllStringSubmatch(key, -1) {
 		var next *yaml.Node
 		switch {
@@ -278,11 +300,11 @@ func (d *Document) Line(key string) int {
 			}
 		}
 		if next == nil {
-			return line
+			return line, nil
 		}
 		node = next
 	}
-	return line
+	return line, node
 }
 
 func parse(file string, data []byte) (*yaml.Node, error) {

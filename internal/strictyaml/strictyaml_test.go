@@ -117,6 +117,35 @@ func TestDocumentLine(t *testing.T) {
 	}
 }
 
+func TestDocumentKeys(t *testing.T) {
+	var d doc
+	yaml := "inner: {name: a, count: 0}\nlist:\n  - name: b\n  - {}\nmap: {}\n"
+	document, err := Decode("f.yml", []byte(yaml), &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{"", []string{"inner", "list", "map"}},
+		{"inner", []string{"name", "count"}},
+		{"list[0]", []string{"name"}},
+		{"list[1]", []string{}},
+		{"map", []string{}},
+		{"list", nil},       // a list, not a mapping
+		{"inner.name", nil}, // a scalar
+		{"absent", nil},
+		{"list[5]", nil},
+	}
+	for _, tt := range tests {
+		got := document.Keys(tt.key)
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") || (got == nil) != (tt.want == nil) {
+			t.Errorf("Keys(%q) = %#v, want %#v", tt.key, got, tt.want)
+		}
+	}
+}
+
 func TestDecodeAllKeepsGoing(t *testing.T) {
 	var d doc
 	yaml := "inner: {name: a, count: many, ratio: 0.5}\nlist:\n  - name: b\n    colour: red\n  - [x]\nmap:\n  k: {count: 3}\n"
