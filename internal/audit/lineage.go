@@ -166,7 +166,12 @@ func namedPaths(cfg *config.Config) []string {
 		paths = append(paths, d.DVC...)
 	}
 	for _, e := range cfg.Evaluations {
-		paths = append(paths, e.Predictions)
+		if e.Predictions != "" {
+			paths = append(paths, e.Predictions)
+		}
+		if e.Results != "" {
+			paths = append(paths, e.Results)
+		}
 	}
 	for _, p := range cfg.Policies {
 		if !strings.HasPrefix(p, policy.BuiltinPrefix) {
