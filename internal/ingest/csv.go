@@ -217,8 +217,8 @@ func csvError(path string, err error, fields, width int) error {
 const maxExcerptBytes = 200
 
 // headerExcerpt lists the names of header for a message, quoted and
-// escaped. A list longer than maxExcerptBytes is cut short and says how
-// many columns there are, because a file that is not CSV can have a
+// escaped. A list longer than maxExcerptBytes is cut short and ends with
+// the number of columns, because a file that is not CSV can have a
 // header of a megabyte.
 func headerExcerpt(header []string) string {
 	list := quoteAll(header)

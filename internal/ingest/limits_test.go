@@ -64,7 +64,7 @@ func TestRowLengthLimit(t *testing.T) {
 
 func TestRowJustWithinLimit(t *testing.T) {
 	for _, delimiter := range []string{",", "→"} {
-		// The longest line allowed, newline included.
+		// A line of exactly MaxRowBytes, newline included.
 		value := strings.Repeat("x", MaxRowBytes-len("1"+delimiter+"\n"))
 		content := "a" + delimiter + "b\n1" + delimiter + value + "\n2" + delimiter + "y\n"
 		opts := Options{DisplayPath: "p", Format: CSV, Columns: []string{"a"}, Delimiter: []rune(delimiter)[0]}

@@ -20,10 +20,10 @@ import (
 )
 
 // maxResultsBytes bounds a harness results file, which is read whole, both
-// as stored and after gzip decompression. The results files of
-// lm-evaluation-harness and metrics-json are kilobytes; promptfoo and garak
-// write every prompt and output, which stays far below this for any run
-// whose results a person reviews.
+// as stored and after gzip decompression. The results of
+// lm-evaluation-harness and metrics-json are kilobytes. promptfoo and garak
+// write every prompt and output, so theirs grow with the run.
+// NOTE: the bound is a judgement, not a measured maximum of either tool.
 const maxResultsBytes = 256 << 20
 
 // HarnessReport is the result of an evaluation that reads the output of a

@@ -40,12 +40,12 @@ func checkJSON(data []byte, firstLine int) error {
 	if err := walker.value(""); err != nil {
 		return err
 	}
+	offset := int(decoder.InputOffset())
 	if _, err := decoder.Token(); err != io.EOF {
-		offset := int(decoder.InputOffset())
 		for offset < len(data) && isJSONSpace(data[offset]) {
 			offset++
 		}
-		return walker.at(offset, errors.New("unexpected data after the JSON value: a results file holds one JSON document"))
+		return walker.at(offset, errors.New("unexpected data after the JSON value: a results file must contain exactly one JSON document"))
 	}
 	return nil
 }
@@ -119,11 +119,18 @@ func (w *jsonWalker) object(path string) error {
 // for the NaN and Infinity that Python's json module writes by default.
 func (w *jsonWalker) syntaxError(err error) error {
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return w.at(len(w.data), errors.New("the JSON ends early: the file is truncated"))
+		return w.at(len(w.data), errors.New("unexpected end of JSON input: the file is truncated"))
 	}
 	var syntax *json.SyntaxError
 	if !errors.As(err, &syntax) {
 		return err
+	}
+	// The Offset of a Decoder's error does not count the delimiters that
+	// Token consumed, but json.Unmarshal scans the whole document and
+	// reports the offset in it.
+	var raw json.RawMessage
+	if errors.As(json.Unmarshal(w.data, &raw), &syntax) {
+		err = syntax
 	}
 	// Offset counts the bytes read, up to and including the bad one.
 	offset := max(int(syntax.Offset)-1, 0)
@@ -136,7 +143,7 @@ func (w *jsonWalker) syntaxError(err error) error {
 			return w.at(offset, fmt.Errorf("%s is not valid JSON (Python's json.dump writes it unless allow_nan=False): write null for an undefined value, or a number", word))
 		}
 	}
-	return w.at(offset, fmt.Errorf("invalid JSON: %v", syntax))
+	return w.at(offset, fmt.Errorf("invalid JSON: %v", err))
 }
 
 // at returns err at the line and column of data[offset].

@@ -58,17 +58,17 @@ func TestGroupsKeyWithoutGroupColumns(t *testing.T) {
 func TestHarnessRejectsRepeatedKeys(t *testing.T) {
 	tests := []struct{ name, task, content, want string }{
 		{"metrics-json", TaskMetricsJSON, `{"metrics": {"acc": 0.5, "acc": 0.7}}`,
-			`r.json:1:27: the key "acc" appears more than once in metrics: keep one of them`},
+			`r.json:1:26: the key "acc" appears more than once in metrics: keep one of them`},
 		{"metrics-json flat", TaskMetricsJSON, "{\"acc\": 0.5,\n \"acc\": 0.7}",
 			`r.json:2:2: the key "acc" appears more than once in the top-level object`},
 		{"lm-eval", TaskLMEvalHarness, `{"results": {"arc": {"acc": 0.2, "acc": 0.9}}}`,
-			`r.json:1:35: the key "acc" appears more than once in results.arc`},
+			`r.json:1:34: the key "acc" appears more than once in results.arc`},
 		{"lm-eval task", TaskLMEvalHarness, `{"results": {"arc": {"acc": 0.2}, "arc": {"acc": 0.9}}}`,
 			`the key "arc" appears more than once in results:`},
 		{"promptfoo", TaskPromptfoo, `{"results": {"results": [{"success": true, "success": false}]}}`,
 			`the key "success" appears more than once in results.results[0]`},
 		{"garak", TaskGarak, "{\"entry_type\": \"init\"}\n{\"entry_type\": \"eval\", \"probe\": \"a.B\", \"detector\": \"c.D\", \"passed\": 1, \"passed\": 2, \"total\": 2}\n",
-			`r.json:2:78: the key "passed" appears more than once in the top-level object`},
+			`r.json:2:72: the key "passed" appears more than once in the top-level object`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,9 +87,9 @@ func TestHarnessInvalidJSONPosition(t *testing.T) {
 		{"Infinity on line 2", TaskLMEvalHarness, "{\"results\": {\"arc\":\n  {\"acc\": Infinity}}}", `r.json:2:11: Infinity is not valid JSON`},
 		{"negative infinity", TaskMetricsJSON, `{"acc": -Infinity}`, `r.json:1:9: -Infinity is not valid JSON`},
 		{"hexadecimal", TaskMetricsJSON, `{"metrics": {"acc": 0x10}}`, `r.json:1:22: invalid JSON: invalid character 'x'`},
-		{"truncated", TaskPromptfoo, `{"results": [`, `r.json:1:14: the JSON ends early`},
+		{"truncated", TaskPromptfoo, `{"results": [`, `r.json:1:14: unexpected end of JSON input: the file is truncated`},
 		{"trailing data", TaskMetricsJSON, `{"acc": 1} {"acc": 2}`, `r.json:1:12: unexpected data after the JSON value`},
-		{"garak NaN", TaskGarak, "{\"entry_type\": \"eval\", \"probe\": \"a.B\", \"detector\": \"c.D\", \"passed\": NaN, \"total\": 2}\n", `r.json:1:70: NaN is not valid JSON`},
+		{"garak NaN", TaskGarak, "{\"entry_type\": \"eval\", \"probe\": \"a.B\", \"detector\": \"c.D\", \"passed\": NaN, \"total\": 2}\n", `r.json:1:69: NaN is not valid JSON`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
