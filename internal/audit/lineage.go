@@ -183,9 +183,20 @@ func namedPaths(cfg *config.Config) []string {
 
 // licensed lists the model's and the datasets' licences for the policy.
 func licensed(cfg *config.Config) []policy.Licensed {
-	items := []policy.Licensed{{Path: "model.license", License: cfg.Model.License}}
-	for _, d := range cfg.Datasets {
-		items = append(items, policy.Licensed{Path: "datasets." + d.Name + ".license", License: d.License})
+	datasets := make([][2]string, len(cfg.Datasets))
+	for i, d := range cfg.Datasets {
+		datasets[i] = [2]string{d.Name, d.License}
+	}
+	return licenceItems(cfg.Model.License, datasets)
+}
+
+// licenceItems names the model's licence and each dataset's (name and
+// licence) by the paths that licence results carry, for run and verify
+// alike.
+func licenceItems(model string, datasets [][2]string) []policy.Licensed {
+	items := []policy.Licensed{{Path: "model.license", License: model}}
+	for _, d := range datasets {
+		items = append(items, policy.Licensed{Path: "datasets." + d[0] + ".license", License: d[1]})
 	}
 	return items
 }

@@ -146,11 +146,11 @@ func evaluatePolicyFile(name string, metrics json.RawMessage, f policy.File, lic
 // records, under the same paths as run checks them with the
 // configuration: model.license and datasets.NAME.license.
 func signedLicences(pred EvaluationPredicate, lin lineage.Lineage) []policy.Licensed {
-	items := []policy.Licensed{{Path: "model.license", License: pred.Model.License}}
-	for _, d := range lin.Datasets {
-		items = append(items, policy.Licensed{Path: "datasets." + d.Name + ".license", License: d.License})
+	datasets := make([][2]string, len(lin.Datasets))
+	for i, d := range lin.Datasets {
+		datasets[i] = [2]string{d.Name, d.License}
 	}
-	return items
+	return licenceItems(pred.Model.License, datasets)
 }
 
 // checkNoBaselineRules rejects rules that bound the change from a

@@ -51,8 +51,11 @@ func Evaluate(ctx context.Context, spec Spec) (*Evaluation, error) {
 		return nil, err
 	}
 
-	evaluation, err := acc.result()
+	evaluation, err := acc.result(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("evaluation %q: %w", spec.Name, err)
 	}
 	evaluation.Name = spec.Name

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -18,7 +19,7 @@ const (
 )
 
 // result turns the accumulated counts into an Evaluation.
-func (a *accumulator) result() (*Evaluation, error) {
+func (a *accumulator) result(ctx context.Context) (*Evaluation, error) {
 	c := a.overall
 	evaluation := &Evaluation{
 		ConfusionMatrix: ConfusionMatrix{TP: c.tp, FP: c.fp, TN: c.tn, FN: c.fn},
@@ -69,23 +70,29 @@ func (a *accumulator) result() (*Evaluation, error) {
 	}
 	if a.boot != nil {
 		a.boot.intervals(evaluation, a.index)
-		a.scoreIntervals(evaluation)
+		if err := a.scoreIntervals(ctx, evaluation); err != nil {
+			return nil, err
+		}
 	}
 	return evaluation, nil
 }
 
 // scoreIntervals adds the bootstrap intervals of ROC AUC and average
 // precision (see scoreResamples).
-func (a *accumulator) scoreIntervals(evaluation *Evaluation) {
+func (a *accumulator) scoreIntervals(ctx context.Context, evaluation *Evaluation) error {
 	var auc, ap []*float64
 	if a.hasScore {
-		auc, ap = a.scores.scoreResamples(*a.spec.Bootstrap)
+		var err error
+		if auc, ap, err = a.scores.scoreResamples(ctx, *a.spec.Bootstrap); err != nil {
+			return err
+		}
 	}
 	m := evaluation.Metrics
 	evaluation.ConfidenceIntervals["rocAuc"] = intervalOf(auc, a.spec.Bootstrap.Confidence, m.ROCAUC != nil,
 		evaluation.Undefined, "confidenceIntervals.rocAuc")
 	evaluation.ConfidenceIntervals["averagePrecision"] = intervalOf(ap, a.spec.Bootstrap.Confidence, m.AveragePrecision != nil,
 		evaluation.Undefined, "confidenceIntervals.averagePrecision")
+	return nil
 }
 
 // scoreMetrics fills the metrics computed from the scores.

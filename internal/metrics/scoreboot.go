@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 )
@@ -25,9 +26,14 @@ const scoreIntervalStream = 0x5851f42d4c957f2d
 //
 // A value is nil in a resample whose weights leave no positive (both
 // metrics) or no negative (ROC AUC) row.
-func (s *scoreSet) scoreResamples(spec Bootstrap) (auc, ap []*float64) {
+func (s *scoreSet) scoreResamples(ctx context.Context, spec Bootstrap) (auc, ap []*float64, err error) {
 	gen := newPoissonSampler(rand.NewPCG(uint64(spec.Seed), scoreIntervalStream))
 	for range spec.Resamples {
+		// Each resample walks every distinct score, so a cancel is
+		// checked once a resample.
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		var roc aucCurve
 		var pr precisionRecallCurve
 		var positives, negatives int64
@@ -51,7 +57,7 @@ func (s *scoreSet) scoreResamples(spec Bootstrap) (auc, ap []*float64) {
 		auc = append(auc, aucValue)
 		ap = append(ap, apValue)
 	}
-	return auc, ap
+	return auc, ap, nil
 }
 
 // poissonSampler draws Poisson(λ) counts for any λ from a seeded source.

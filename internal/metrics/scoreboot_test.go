@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -55,8 +57,23 @@ func TestScoreResamplesCountedEqualsSpilled(t *testing.T) {
 		t.Fatalf("spilled = %v and %v, want false and true", counted.spilled, spilled.spilled)
 	}
 	spec := Bootstrap{Resamples: 50, Seed: 9, Confidence: 0.95}
-	aucCounted, apCounted := counted.scoreResamples(spec)
-	aucSpilled, apSpilled := spilled.scoreResamples(spec)
+	aucCounted, apCounted, err := counted.scoreResamples(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aucSpilled, apSpilled, err := spilled.scoreResamples(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aucCounted) != spec.Resamples {
+		t.Errorf("%d ROC AUC resamples, want %d", len(aucCounted), spec.Resamples)
+	}
+
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := counted.scoreResamples(cancelled, spec); !errors.Is(err, context.Canceled) {
+		t.Errorf("scoreResamples after a cancel = %v, want context.Canceled", err)
+	}
 	if diff := cmp.Diff(aucCounted, aucSpilled); diff != "" {
 		t.Errorf("ROC AUC resamples differ (-counted +spilled):\n%s", diff)
 	}
