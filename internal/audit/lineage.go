@@ -178,7 +178,19 @@ func namedPaths(cfg *config.Config) []string {
 			paths = append(paths, p)
 		}
 	}
-	return paths
+
+	// A file named twice, such as a dataset that is also the predictions
+	// file, is recorded once.
+	seen := make(map[string]bool, len(paths))
+	unique := paths[:0]
+	for _, p := range paths {
+		key := filepath.Clean(p)
+		if !seen[key] {
+			seen[key] = true
+			unique = append(unique, p)
+		}
+	}
+	return unique
 }
 
 // licensed lists the model's and the datasets' licences for the policy.
