@@ -47,13 +47,39 @@ func cancelOnSignal() context.Context {
 }
 
 // toolVersion returns the version set at build time, else the module
-// version Go recorded, else "devel".
+// version Go recorded, else "devel" with the commit Go recorded, if any.
 func toolVersion() string {
 	if version != "" {
 		return version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
 	}
-	return "devel"
+	return versionOf(info)
+}
+
+// versionOf returns the module version in info, or "devel+REVISION" (with
+// "-dirty" for uncommitted changes) for a build from a source tree.
+func versionOf(info *debug.BuildInfo) string {
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision == "" {
+		return "devel"
+	}
+	v := "devel+" + revision[:min(12, len(revision))]
+	if modified == "true" {
+		v += "-dirty"
+	}
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -63,6 +64,28 @@ func TestSecondSignalEndsProcess(t *testing.T) {
 			status, ok := exit.Sys().(syscall.WaitStatus)
 			if !ok || !status.Signaled() || status.Signal() != tt.signal {
 				t.Errorf("child process ended with %v (exit code %d), want it killed by %s", err, exit.ExitCode(), tt.name)
+			}
+		})
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	tests := []struct {
+		name string
+		info debug.BuildInfo
+		want string
+	}{
+		{"module version", debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3"},
+		{"source tree without VCS data", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+		{"clean source tree", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "false"}}}, "devel+0123456789ab"},
+		{"modified source tree", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}, "devel+0123456789ab-dirty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionOf(&tt.info); got != tt.want {
+				t.Errorf("versionOf = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -10,10 +10,7 @@ package aibom
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -52,10 +49,15 @@ type Input struct {
 	ToolVersion string
 	// Created is the pack's timestamp.
 	Created time.Time
+	// PositiveOutcomes maps an evaluation's name to OutcomeFavorable or
+	// OutcomeUnfavorable, its fairness.positive_outcome. An evaluation
+	// without an entry gets no group at risk.
+	PositiveOutcomes map[string]string
 }
 
-// Build returns the BOM. Its serial number is derived from the model's
-// digests, so the same inputs give the same document.
+// Build returns the BOM. Its serial number is derived from the rest of
+// the document (see serialNumber), so the same inputs give the same
+// document and any change gives a new serial number.
 func Build(in Input) (*cdx.BOM, error) {
 	if in.Lineage == nil || len(in.Lineage.Artifacts) == 0 {
 		return nil, fmt.Errorf("building the AI-BOM: the lineage has no model artifact")
@@ -68,7 +70,6 @@ func Build(in Input) (*cdx.BOM, error) {
 	bom := cdx.NewBOM()
 	bom.SpecVersion = cdx.SpecVersion1_6
 	bom.Version = 1
-	bom.SerialNumber = serialNumber(in.Lineage)
 	bom.Metadata = &cdx.Metadata{
 		Timestamp: in.Created.UTC().Format(time.RFC3339),
 		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{
@@ -92,6 +93,12 @@ func Build(in Input) (*cdx.BOM, error) {
 		deps = append(deps, cdx.Dependency{Ref: ref})
 	}
 	bom.Dependencies = &deps
+
+	serial, err := serialNumber(bom)
+	if err != nil {
+		return nil, err
+	}
+	bom.SerialNumber = serial
 	return bom, nil
 }
 
@@ -164,7 +171,7 @@ func modelComponent(in Input, evals []evaluation) cdx.Component {
 	if m.Limitations != "" {
 		considerations.TechnicalLimitations = &[]string{m.Limitations}
 	}
-	if fairness := fairnessAssessments(evals); len(fairness) > 0 {
+	if fairness := fairnessAssessments(evals, in.PositiveOutcomes); len(fairness) > 0 {
 		considerations.FairnessAssessments = &fairness
 	}
 	if *considerations != (cdx.MLModelCardConsiderations{}) {
@@ -228,127 +235,4 @@ func datasetComponent(d lineage.Dataset) cdx.Component {
 	c.Data = &[]cdx.ComponentData{data}
 	c.Properties = &props
 	return c
-}
-
-// evaluation is the part of one metrics.json evaluation the BOM uses.
-type evaluation struct {
-	Name    string                     `json:"name"`
-	Metrics map[string]json.RawMessage `json:"metrics"`
-	Groups  map[string]struct {
-		Column   string                                `json:"column"`
-		Groups   map[string]map[string]json.RawMessage `json:"groups"`
-		Fairness map[string]json.RawMessage            `json:"fairness"`
-	} `json:"groups"`
-}
-
-func parseMetrics(data []byte) ([]evaluation, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	var doc struct {
-		Evaluations map[string]evaluation `json:"evaluations"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("reading metrics.json for the AI-BOM: %w", err)
-	}
-	var out []evaluation
-	for _, name := range slices.Sorted(maps.Keys(doc.Evaluations)) {
-		e := doc.Evaluations[name]
-		e.Name = name
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-// modelMetrics are the headline metrics copied into the model card, in
-// this order; counts are left out.
-var modelMetrics = []string{"accuracy", "balancedAccuracy", "precision", "recall", "specificity", "f1", "rocAuc", "brierScore", "fpr", "fnr"}
-
-// groupMetrics are the per-group metrics copied into the model card.
-var groupMetrics = []string{"selectionRate", "tpr", "fpr", "fnr", "precision", "accuracy"}
-
-// performanceMetrics lists every defined metric of every evaluation, the
-// whole evaluation set as slice "EVAL" and each group as
-// "EVAL: COLUMN=VALUE". Undefined (null) metrics are left out.
-func performanceMetrics(evals []evaluation) []cdx.MLPerformanceMetric {
-	var out []cdx.MLPerformanceMetric
-	for _, e := range evals {
-		for _, name := range modelMetrics {
-			if v, ok := number(e.Metrics[name]); ok {
-				out = append(out, cdx.MLPerformanceMetric{Type: name, Value: v, Slice: e.Name})
-			}
-		}
-		for _, column := range slices.Sorted(maps.Keys(e.Groups)) {
-			g := e.Groups[column]
-			for _, value := range slices.Sorted(maps.Keys(g.Groups)) {
-				for _, name := range groupMetrics {
-					if v, ok := number(g.Groups[value][name]); ok {
-						out = append(out, cdx.MLPerformanceMetric{Type: name, Value: v, Slice: fmt.Sprintf("%s: %s=%s", e.Name, column, value)})
-					}
-				}
-			}
-			for _, name := range slices.Sorted(maps.Keys(g.Fairness)) {
-				if v, ok := number(g.Fairness[name]); ok {
-					out = append(out, cdx.MLPerformanceMetric{Type: name, Value: v, Slice: fmt.Sprintf("%s: %s", e.Name, column)})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// fairnessAssessments describes, per evaluation and protected attribute,
-// the group with the lowest selection rate and the measured gaps.
-func fairnessAssessments(evals []evaluation) []cdx.MLModelCardFairnessAssessment {
-	var out []cdx.MLModelCardFairnessAssessment
-	for _, e := range evals {
-		for _, column := range slices.Sorted(maps.Keys(e.Groups)) {
-			g := e.Groups[column]
-			lowest, lowestRate := "", 2.0
-			for _, value := range slices.Sorted(maps.Keys(g.Groups)) {
-				if r, ok := float(g.Groups[value]["selectionRate"]); ok && r < lowestRate {
-					lowest, lowestRate = value, r
-				}
-			}
-			if lowest == "" {
-				continue
-			}
-			harms := fmt.Sprintf("In evaluation %s, %s=%s has the lowest selection rate (%s).", e.Name, column, lowest, strconv.FormatFloat(lowestRate, 'g', 4, 64))
-			if v, ok := number(g.Fairness["disparateImpactRatio"]); ok {
-				harms += " Disparate impact ratio " + v + "."
-			}
-			if v, ok := number(g.Fairness["demographicParityDifference"]); ok {
-				harms += " Demographic parity difference " + v + "."
-			}
-			if v, ok := number(g.Fairness["equalizedOddsDifference"]); ok {
-				harms += " Equalized odds difference " + v + "."
-			}
-			if raw, ok := g.Fairness["fourFifthsRule"]; ok && string(raw) == "false" {
-				harms += " The four-fifths rule is not met."
-			}
-			out = append(out, cdx.MLModelCardFairnessAssessment{
-				GroupAtRisk: fmt.Sprintf("%s=%s", column, lowest),
-				Harms:       harms,
-			})
-		}
-	}
-	return out
-}
-
-// number returns a JSON number as CycloneDX's string value; null and
-// missing values give false.
-func number(raw json.RawMessage) (string, bool) {
-	f, ok := float(raw)
-	if !ok {
-		return "", false
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64), true
-}
-
-func float(raw json.RawMessage) (float64, bool) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	return f, err == nil
 }

@@ -2,14 +2,18 @@ package aibom
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/auditpack/auditpack/internal/lineage"
@@ -21,12 +25,19 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // repository.
 var schemaDir = filepath.Join("..", "..", "..", "shared", "schemas", "cyclonedx")
 
+// testMetrics has a bootstrap interval on accuracy and disparateImpactRatio,
+// one bound undefined on f1, and a group "other" that min_group_size
+// leaves out of the fairness measures although its selection rate is the
+// lowest.
 const testMetrics = `{"evaluations": {"holdout": {
   "metrics": {"accuracy": 0.8125, "precision": 0.75, "recall": 0.6, "f1": 0.6667, "rocAuc": null, "positives": 10},
-  "groups": {"sex": {"column": "sex",
+  "confidenceIntervals": {"accuracy": {"lower": 0.78, "upper": 0.85}, "f1": {"lower": 0.6, "upper": null}},
+  "groups": {"sex": {"column": "sex", "minGroupSize": 5, "excludedGroups": ["other"],
     "groups": {"female": {"count": 40, "selectionRate": 0.25, "tpr": 0.5, "fpr": 0.1},
-               "male": {"count": 60, "selectionRate": 0.4, "tpr": 0.7, "fpr": 0.2}},
-    "fairness": {"disparateImpactRatio": 0.625, "demographicParityDifference": 0.15, "fourFifthsRule": false}}}}}}`
+               "male": {"count": 60, "selectionRate": 0.4, "tpr": 0.7, "fpr": 0.2},
+               "other": {"count": 2, "selectionRate": 0, "tpr": null, "fpr": 0}},
+    "fairness": {"disparateImpactRatio": 0.625, "demographicParityDifference": 0.15, "fourFifthsRule": false},
+    "confidenceIntervals": {"disparateImpactRatio": {"lower": 0.5, "upper": 0.75}}}}}}}`
 
 func testInput() Input {
 	sum := func(c byte) string { return strings.Repeat(string(c), 64) }
@@ -53,10 +64,11 @@ func testInput() Input {
 				{Name: "holdout", Role: "evaluation", Entry: lineage.Entry{Path: "data/eval.csv", Type: lineage.TypeFile, SHA256: sum('f'), Size: 7}},
 			},
 		},
-		Metrics:     []byte(testMetrics),
-		ToolName:    "auditpack",
-		ToolVersion: "v0.0.0-test",
-		Created:     time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Metrics:          []byte(testMetrics),
+		ToolName:         "auditpack",
+		ToolVersion:      "v0.0.0-test",
+		Created:          time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		PositiveOutcomes: map[string]string{"holdout": OutcomeFavorable},
 	}
 }
 
@@ -121,6 +133,11 @@ func TestBuildValidatesAgainstSchema(t *testing.T) {
 			in.Model.Owners = []Owner{{Name: "No Mail", Contact: "#team-channel"}}
 			return in
 		}},
+		{"no positive outcome", func() Input {
+			in := testInput()
+			in.PositiveOutcomes = nil
+			return in
+		}},
 		{"several artifacts", func() Input {
 			in := testInput()
 			in.Lineage.Artifacts = append(in.Lineage.Artifacts, lineage.Entry{Path: "models/tokenizer.json", Type: lineage.TypeFile, SHA256: strings.Repeat("9", 64), Size: 3})
@@ -175,7 +192,13 @@ func TestBuildCopiesEvaluation(t *testing.T) {
 					} `json:"datasets"`
 				} `json:"modelParameters"`
 				QuantitativeAnalysis struct {
-					PerformanceMetrics []struct{ Type, Value, Slice string } `json:"performanceMetrics"`
+					PerformanceMetrics []struct {
+						Type, Value, Slice string
+						ConfidenceInterval *struct {
+							LowerBound string `json:"lowerBound"`
+							UpperBound string `json:"upperBound"`
+						} `json:"confidenceInterval"`
+					} `json:"performanceMetrics"`
 				} `json:"quantitativeAnalysis"`
 				Considerations struct {
 					FairnessAssessments []struct{ GroupAtRisk, Harms string } `json:"fairnessAssessments"`
@@ -202,14 +225,20 @@ func TestBuildCopiesEvaluation(t *testing.T) {
 	}
 	card := doc.Components[0].ModelCard
 	metrics := map[string]string{}
+	intervals := map[string]string{}
 	for _, m := range card.QuantitativeAnalysis.PerformanceMetrics {
 		metrics[m.Slice+"/"+m.Type] = m.Value
+		if ci := m.ConfidenceInterval; ci != nil {
+			intervals[m.Slice+"/"+m.Type] = ci.LowerBound + " " + ci.UpperBound
+		}
 	}
+	const otherSlice = "holdout: sex=other (fewer than 5 rows, left out of the fairness measures)"
 	for key, want := range map[string]string{
 		"holdout/accuracy":                  "0.8125",
 		"holdout/f1":                        "0.6667",
 		"holdout: sex=female/selectionRate": "0.25",
 		"holdout: sex/disparateImpactRatio": "0.625",
+		otherSlice + "/selectionRate":       "0",
 	} {
 		if metrics[key] != want {
 			t.Errorf("metric %s = %q, want %q", key, metrics[key], want)
@@ -218,8 +247,27 @@ func TestBuildCopiesEvaluation(t *testing.T) {
 	if _, ok := metrics["holdout/rocAuc"]; ok {
 		t.Error("the undefined rocAuc was copied into the model card")
 	}
-	if fa := card.Considerations.FairnessAssessments; len(fa) != 1 || fa[0].GroupAtRisk != "sex=female" || !strings.Contains(fa[0].Harms, "four-fifths rule is not met") {
-		t.Errorf("fairness assessments = %+v, want sex=female at risk with the four-fifths failure", fa)
+	if _, ok := metrics["holdout: sex=other/selectionRate"]; ok {
+		t.Error("the excluded group sex=other has a slice that does not mark it as excluded")
+	}
+	wantIntervals := map[string]string{
+		"holdout/accuracy":                  "0.78 0.85",
+		"holdout: sex/disparateImpactRatio": "0.5 0.75",
+	}
+	if diff := cmp.Diff(wantIntervals, intervals); diff != "" {
+		t.Errorf("confidence intervals (-want +got), f1 with an undefined bound must have none:\n%s", diff)
+	}
+	fa := card.Considerations.FairnessAssessments
+	if len(fa) != 1 {
+		t.Fatalf("fairness assessments = %+v, want one", fa)
+	}
+	if fa[0].GroupAtRisk != "sex=female" {
+		t.Errorf("groupAtRisk = %q, want sex=female (lowest selection rate among the included groups)", fa[0].GroupAtRisk)
+	}
+	for _, want := range []string{"four-fifths rule is not met", "fewer than 5 rows: sex=other (2 rows, selection rate 0)"} {
+		if !strings.Contains(fa[0].Harms, want) {
+			t.Errorf("harms = %q, want it to contain %q", fa[0].Harms, want)
+		}
 	}
 	if ds := card.ModelParameters.Datasets; len(ds) != 2 || ds[0].Ref != "dataset:train" {
 		t.Errorf("modelParameters.datasets = %+v, want references to both datasets", ds)
@@ -229,5 +277,66 @@ func TestBuildCopiesEvaluation(t *testing.T) {
 	}
 	if len(doc.Dependencies) == 0 || doc.Dependencies[0].Ref != "model:credit-risk" || len(doc.Dependencies[0].DependsOn) != 2 {
 		t.Errorf("dependencies = %+v, want the model depending on both datasets", doc.Dependencies)
+	}
+}
+
+func TestSerialNumberFollowsContent(t *testing.T) {
+	encode := func(in Input) []byte {
+		t.Helper()
+		bom, err := Build(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := Encode(bom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	serialOf := func(data []byte) string {
+		t.Helper()
+		var doc struct {
+			SerialNumber string `json:"serialNumber"`
+		}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.SerialNumber
+	}
+
+	data := encode(testInput())
+	serial := serialOf(data)
+	if again := serialOf(encode(testInput())); again != serial {
+		t.Errorf("the same input gave serial numbers %s and %s", serial, again)
+	}
+
+	// The recipe of docs/aibom.md: SHA-256 of the file without its
+	// serialNumber line, first 16 bytes, version 8 and RFC 9562 variant.
+	var kept []string
+	for line := range strings.Lines(string(data)) {
+		if !strings.HasPrefix(line, `  "serialNumber": `) {
+			kept = append(kept, line)
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(kept, "")))
+	digest := hex.EncodeToString(sum[:16])
+	variant := strconv.FormatUint(uint64(sum[8]&0x3f|0x80)>>4, 16)
+	want := "urn:uuid:" + digest[0:8] + "-" + digest[8:12] + "-8" + digest[13:16] + "-" + variant + digest[17:20] + "-" + digest[20:32]
+	if serial != want {
+		t.Errorf("serialNumber = %s, want %s recomputed from the document", serial, want)
+	}
+
+	changes := map[string]func(*Input){
+		"metrics":   func(in *Input) { in.Metrics = []byte(strings.Replace(testMetrics, "0.8125", "0.8126", 1)) },
+		"outcome":   func(in *Input) { in.PositiveOutcomes = nil },
+		"timestamp": func(in *Input) { in.Created = in.Created.Add(time.Second) },
+		"model":     func(in *Input) { in.Model.Version = "1.2.1" },
+	}
+	for name, change := range changes {
+		in := testInput()
+		change(&in)
+		if got := serialOf(encode(in)); got == serial {
+			t.Errorf("changing the %s kept serial number %s", name, serial)
+		}
 	}
 }

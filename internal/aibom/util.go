@@ -6,23 +6,25 @@ import (
 	"net/mail"
 	"net/url"
 
-	"github.com/auditpack/auditpack/internal/lineage"
+	cdx "github.com/CycloneDX/cyclonedx-go"
 )
 
-// serialNumber derives a version-5-style UUID URN from the artifacts'
-// digests, so that the BOM of the same model is the same document.
-func serialNumber(lin *lineage.Lineage) string {
-	h := sha256.New()
-	for _, a := range lin.Artifacts {
-		fmt.Fprintf(h, "%s %s\n", a.SHA256, a.Path)
+// serialNumber derives the BOM's serial number from its content: the
+// SHA-256 of the document as Encode writes it without serialNumber, which
+// is aibom.cdx.json with its serialNumber line removed. The first 16 bytes
+// of the digest become a version-8 UUID (RFC 9562, section 5.8), so
+// identical inputs give the same serial number and any change a new one.
+func serialNumber(bom *cdx.BOM) (string, error) {
+	unnumbered := *bom
+	unnumbered.SerialNumber = ""
+	data, err := Encode(&unnumbered)
+	if err != nil {
+		return "", err
 	}
-	for _, d := range lin.Datasets {
-		fmt.Fprintf(h, "%s %s\n", d.SHA256, d.Name)
-	}
-	sum := h.Sum(nil)
-	sum[6] = (sum[6] & 0x0f) | 0x50
+	sum := sha256.Sum256(data)
+	sum[6] = (sum[6] & 0x0f) | 0x80
 	sum[8] = (sum[8] & 0x3f) | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]), nil
 }
 
 // emailOf returns contact when it is an e-mail address, else "".

@@ -31,6 +31,15 @@ func renderAIBOM(cfg *config.Config, opts RunOptions, metricsJSON []byte, lin *l
 	if len(cfg.Evaluations) > 0 {
 		in.Model.Task = cfg.Evaluations[0].Task
 	}
+	for _, e := range cfg.Evaluations {
+		if e.Fairness.PositiveOutcome == "" {
+			continue
+		}
+		if in.PositiveOutcomes == nil {
+			in.PositiveOutcomes = map[string]string{}
+		}
+		in.PositiveOutcomes[e.Name] = e.Fairness.PositiveOutcome
+	}
 	bom, err := aibom.Build(in)
 	if err != nil {
 		return nil, err

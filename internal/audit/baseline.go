@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -8,8 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/config"
@@ -54,6 +59,24 @@ type BaselineOptions struct {
 	Releases ReleaseFetcher
 	// TempDir receives a downloaded pack.
 	TempDir string
+	// SourceFrom names where Source came from, such as "the baseline
+	// input"; empty means the configuration.
+	SourceFrom string
+	// TrustedRootFrom names where a trusted root is given, for the error
+	// when TUF cannot be reached, such as "the trusted-root input"; empty
+	// names both the flag and the Action's input.
+	TrustedRootFrom string
+	// SourceError locates a problem with Source, such as a path that does
+	// not exist, at the key that set it. Nil names baseline.source.
+	SourceError func(msg string) error
+}
+
+// sourceError returns the error for a problem with the source.
+func (o BaselineOptions) sourceError(msg string) error {
+	if o.SourceError != nil {
+		return o.SourceError(msg)
+	}
+	return errors.New("baseline.source: " + msg)
 }
 
 // Baseline is the outcome of looking for the baseline pack.
@@ -81,9 +104,14 @@ func (b *Baseline) info() *policy.BaselineInfo {
 }
 
 // ResolveBaseline finds, downloads when needed, and verifies the baseline
-// pack. A missing, refused or unreadable baseline is not an error: the
-// returned Baseline says why it is not used. An error means the options
-// are unusable, such as a public key file that cannot be read.
+// pack. A release or asset that does not exist, and a refused or unreadable
+// pack, are not errors: the returned Baseline says why it is not used. An
+// error means that no decision about the baseline could be reached: the
+// options are unusable (a public key file that cannot be read, a path source
+// that does not exist), or the release lookup failed for another reason
+// than a missing release, such as a server error or a token without the
+// permission, which would otherwise turn off every rule that compares with
+// the baseline without a word.
 func ResolveBaseline(ctx context.Context, opts BaselineOptions) (*Baseline, error) {
 	settings := opts.Settings
 	if settings == nil {
@@ -105,12 +133,23 @@ func ResolveBaseline(ctx context.Context, opts BaselineOptions) (*Baseline, erro
 	var path string
 	switch src.Kind {
 	case config.BaselineNone:
-		return &Baseline{Info: policy.BaselineInfo{Source: "none", Status: policy.BaselineDisabled,
-			Reason: "the configuration asks for no baseline"}}, nil
+		reason := "disabled in the configuration"
+		if opts.SourceFrom != "" {
+			reason = "disabled by " + opts.SourceFrom
+		}
+		return &Baseline{Info: policy.BaselineInfo{Source: "none", Status: policy.BaselineDisabled, Reason: reason}}, nil
 	case config.BaselinePath:
 		path = opts.Resolve(src.Value)
 		if _, err := os.Stat(path); err != nil {
-			return missing("path "+src.Value, fmt.Sprintf("no pack at %s: %v", src.Value, errors.Unwrap(err))), nil
+			// The source names this file on purpose, so its absence is a
+			// mistake to fix rather than a first run without a baseline.
+			cause := err
+			if errors.Is(err, fs.ErrNotExist) {
+				cause = fs.ErrNotExist
+			} else if u := errors.Unwrap(err); u != nil {
+				cause = u
+			}
+			return nil, opts.sourceError(fmt.Sprintf("the baseline pack %s cannot be read: %v; give the path of a pack (a .tar.gz archive or a pack directory), or use latest-release, tag:NAME or none", src.Value, cause))
 		}
 	case config.BaselineLatestRelease, config.BaselineTag:
 		asset := settings.Asset
@@ -130,15 +169,15 @@ func ResolveBaseline(ctx context.Context, opts BaselineOptions) (*Baseline, erro
 			if errors.Is(err, ErrBaselineNotFound) {
 				return missing(where+", asset "+asset, err.Error()), nil
 			}
-			return missing(where+", asset "+asset, "downloading the baseline failed: "+err.Error()), nil
+			return nil, fmt.Errorf("finding the baseline pack (%s, asset %s) failed, so the rules that compare with the baseline cannot be checked: %w", where, asset, err)
 		}
 		src.Value = tag
 		path = filepath.Clean(path)
-		return verifyBaseline(ctx, path, "release "+tag+", asset "+asset, key, settings, opts.TrustedRootPath)
+		return verifyBaseline(ctx, path, "release "+tag+", asset "+asset, key, settings, opts)
 	default:
 		return nil, fmt.Errorf("unknown baseline source kind %q", src.Kind)
 	}
-	return verifyBaseline(ctx, path, "path "+src.Value, key, settings, opts.TrustedRootPath)
+	return verifyBaseline(ctx, path, "path "+src.Value, key, settings, opts)
 }
 
 func missing(source, reason string) *Baseline {
@@ -150,7 +189,7 @@ func missing(source, reason string) *Baseline {
 // that is not a pack is refused whatever the settings. A pack that does not
 // verify is refused unless settings allow it. The error is a trusted root
 // that cannot be loaded.
-func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicKey, settings *config.Baseline, trustedRootPath string) (*Baseline, error) {
+func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicKey, settings *config.Baseline, bopts BaselineOptions) (*Baseline, error) {
 	b := &Baseline{Info: policy.BaselineInfo{Source: source}}
 	digest, err := packDigest(path)
 	if err != nil {
@@ -165,7 +204,7 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 	p, err := pack.Open(ctx, path)
 	switch {
 	case errors.Is(err, pack.ErrInvalidPack):
-		b.Info.Status, b.Info.Reason = policy.BaselineRefused, "it is not an audit pack: "+err.Error()
+		b.Info.Status, b.Info.Reason = policy.BaselineRefused, "it is not an audit pack: "+invalidPackReason(path, err)
 		return b, nil
 	case err != nil:
 		b.Info.Status, b.Info.Reason = policy.BaselineMissing, "reading the baseline pack: "+err.Error()
@@ -178,9 +217,9 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 	var signer, problem string
 	switch {
 	case settings.Keyless():
-		trusted, err := LoadTrustedRoot(ctx, trustedRootPath)
+		trusted, err := baselineTrustedRoot(ctx, settings, bopts)
 		if err != nil {
-			return nil, fmt.Errorf("verifying the baseline by its keyless signer (baseline.identity; the Action takes the trusted root from its trusted-root input): %w", err)
+			return nil, err
 		}
 		opts = VerifyOptions{
 			TrustedMaterial: trusted,
@@ -206,6 +245,10 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 			problem = "it did not verify: " + firstFailure(report)
 		case err != nil:
 			problem = "it could not be verified: " + err.Error()
+		case report.Signer != "":
+			// The identity the certificate names, not the pattern it
+			// matched.
+			b.Info.Signer = "keyless " + report.Signer
 		default:
 			b.Info.Signer = signer
 		}
@@ -227,6 +270,47 @@ func verifyBaseline(ctx context.Context, path, source string, key *ecdsa.PublicK
 	}
 	b.Metrics = metrics
 	return b, nil
+}
+
+// baselineTrustedRoot loads the trusted root that a keyless baseline is
+// verified against. Its error names the configuration key that asked for a
+// keyless signer and where a trusted root can be given.
+func baselineTrustedRoot(ctx context.Context, settings *config.Baseline, opts BaselineOptions) (root.TrustedMaterial, error) {
+	keyName := "baseline.identity"
+	if settings.Identity == "" {
+		keyName = "baseline.identity_regexp"
+	}
+	if opts.TrustedRootPath != "" {
+		trusted, err := LoadTrustedRoot(ctx, opts.TrustedRootPath)
+		if err != nil {
+			return nil, fmt.Errorf("verifying the baseline by its keyless signer (%s): %w", keyName, err)
+		}
+		return trusted, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	trusted, err := root.FetchTrustedRoot()
+	if err != nil {
+		from := opts.TrustedRootFrom
+		if from == "" {
+			from = "--trusted-root FILE, or the trusted-root input of the Action"
+		}
+		return nil, fmt.Errorf("verifying the baseline by its keyless signer (%s) needs the Sigstore trusted root, and fetching the public-good one through TUF failed: %w; for a private or offline Sigstore deployment, give its trusted_root.json with %s", keyName, err, from)
+	}
+	return trusted, nil
+}
+
+// invalidPackReason describes why pack.Open rejected path, without the
+// path, which the baseline's source names already. A file that does not
+// start as gzip data is "not a gzip file", whatever the decoder's error.
+func invalidPackReason(path string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), path+": ")
+	if strings.Contains(msg, "not a gzip stream") &&
+		(errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
+		return "not a gzip file"
+	}
+	return strings.TrimPrefix(msg, pack.ErrInvalidPack.Error()+": ")
 }
 
 // packDigest returns the SHA-256 of an archive, or of a directory's
@@ -266,7 +350,8 @@ func localBaseline(ctx context.Context, cfg *config.Config) (*Baseline, error) {
 	if cfg.Baseline == nil || cfg.BaselineSource().Kind != config.BaselinePath {
 		return nil, nil
 	}
-	return ResolveBaseline(ctx, BaselineOptions{Source: cfg.BaselineSource(), Settings: cfg.Baseline, Resolve: cfg.Resolve})
+	return ResolveBaseline(ctx, BaselineOptions{Source: cfg.BaselineSource(), Settings: cfg.Baseline, Resolve: cfg.Resolve,
+		SourceError: func(msg string) error { return cfg.Errorf("baseline.source", "%s", msg) }})
 }
 
 // loadPolicies returns opts.Policies, or loads the configured files.

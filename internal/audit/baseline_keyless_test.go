@@ -27,8 +27,8 @@ func TestResolveBaselineKeylessTrustedRootErrors(t *testing.T) {
 		trustedRoot string
 		want        []string
 	}{
-		{name: "missing file", trustedRoot: filepath.Join(t.TempDir(), "absent.json"), want: []string{"baseline.identity", "reading trusted root", "absent.json"}},
-		{name: "invalid file", trustedRoot: garbled, want: []string{"baseline.identity", "reading trusted root", garbled}},
+		{name: "missing file", trustedRoot: filepath.Join(t.TempDir(), "absent.json"), want: []string{"(baseline.identity_regexp)", "reading trusted root", "absent.json"}},
+		{name: "invalid file", trustedRoot: garbled, want: []string{"(baseline.identity_regexp)", "reading trusted root", garbled}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

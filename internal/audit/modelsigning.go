@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -78,6 +77,9 @@ func checkModelSignature(p *pack.Pack, name string, verifyManifest func([]byte) 
 		return
 	}
 	detail := fmt.Sprintf("%s: signs model %s, %d file(s), the files and digests of artifact %s in the signed lineage", name, signed.ModelName, len(signed.Resources), entry.Path)
+	if n := ignoredFiles(entry, signed); n > 0 {
+		detail += fmt.Sprintf("; model_signing ignores the artifact's %d file(s) under %s, which the lineage digest covers", n, strings.Join(modelsign.VerifyIgnorePaths(signed), ", "))
+	}
 	for _, art := range artifacts {
 		if strings.EqualFold(art.SHA256, entry.SHA256) {
 			detail += fmt.Sprintf("; --artifact %s matches the signed model", art.Name)
@@ -87,19 +89,10 @@ func checkModelSignature(p *pack.Pack, name string, verifyManifest func([]byte) 
 }
 
 // compareModel compares a signed model manifest with the manifest of the
-// model at path (modelsign.Compare), naming the resource of a single-file
-// model, which the format calls ".", by path.
+// model at path as model_signing does (modelsign.CompareModel), naming the
+// resource of a single-file model, which the format calls ".", by path.
 func compareModel(signed, local modelsign.Manifest, path string) error {
-	rename := func(m modelsign.Manifest) modelsign.Manifest {
-		m.Resources = slices.Clone(m.Resources)
-		for i := range m.Resources {
-			if m.Resources[i].Name == "." {
-				m.Resources[i].Name = path
-			}
-		}
-		return m
-	}
-	return modelsign.Compare(rename(signed), rename(local))
+	return modelsign.CompareModel(signed, local, path)
 }
 
 // checkModelArtifacts compares the model signature of a verified bundle
@@ -151,8 +144,9 @@ func modelSigningArtifact(name string, n int) (int, bool) {
 	return i - 1, true
 }
 
-// resources lists an artifact's files as model signing resources, as
-// modelsign.FromEntry does, from the lineage alone.
+// resources lists all of an artifact's files as model signing resources,
+// from the lineage alone. Unlike modelsign.FromEntry, it keeps the git
+// paths model_signing ignores, which compareModel leaves out.
 func resources(e lineage.Entry) []modelsign.Resource {
 	if e.Type == lineage.TypeFile {
 		return []modelsign.Resource{{Name: ".", Algorithm: modelsign.HashSHA256, Digest: e.SHA256}}
@@ -162,6 +156,19 @@ func resources(e lineage.Entry) []modelsign.Resource {
 		out = append(out, modelsign.Resource{Name: f.Path, Algorithm: modelsign.HashSHA256, Digest: f.SHA256})
 	}
 	return out
+}
+
+// ignoredFiles counts the files of a directory artifact that model_signing
+// leaves out when it verifies the signed manifest.
+func ignoredFiles(e lineage.Entry, signed modelsign.Manifest) int {
+	ignore := modelsign.VerifyIgnorePaths(signed)
+	n := 0
+	for _, f := range e.Files {
+		if modelsign.Ignored(f.Path, ignore) {
+			n++
+		}
+	}
+	return n
 }
 
 // jsonDocument marks bytes that already hold a JSON document, so that a

@@ -126,6 +126,9 @@ type Report struct {
 	// Lineage is the lineage carried by the verified evaluation statement
 	// (equal to the pack's lineage.json); nil unless every check passed.
 	Lineage json.RawMessage `json:"-"`
+	// Signer names the certificate identity and issuer that signed the
+	// evaluation statement of a keyless pack; empty for a key-signed one.
+	Signer string `json:"-"`
 }
 
 // OK reports whether every check passed.

@@ -54,6 +54,9 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 	if v == nil {
 		return nil
 	}
+	if c := v.Certificate; c != nil {
+		report.Signer = fmt.Sprintf("%s (issuer %s)", c.SubjectAlternativeName, c.Issuer)
+	}
 	if v.PredicateType != attest.PredicateEvaluation {
 		report.add("anchor", fmt.Errorf("%s: the signed statement has predicate type %s, not %s", AnchorPath, v.PredicateType, attest.PredicateEvaluation), "")
 		return nil

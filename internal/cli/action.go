@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,16 @@ type actionRun struct {
 	unsignedReason string
 	// publishErr records a publishing failure other than a 403.
 	publishErr error
+
+	// ctx is the invocation's context; a signal cancels it.
+	ctx context.Context
+	// passwordFrom names where keyPassword came from, for its errors.
+	passwordFrom string
+	// packDir is the pack once written; empty before.
+	packDir string
+	// published and unpublished list what publishing did and did not
+	// reach, for the message when a signal stops the run.
+	published, unpublished []string
 }
 
 func (c *Command) action(ctx context.Context) error {
@@ -65,7 +76,7 @@ func (c *Command) action(ctx context.Context) error {
 	if err != nil {
 		return usageError(fmt.Errorf("%w; use auditpack run outside GitHub Actions", err))
 	}
-	a := &actionRun{c: c, rt: rt}
+	a := &actionRun{c: c, rt: rt, ctx: ctx}
 	level := slog.LevelInfo
 	if rt.Env().Get(actions.VarRunnerDebug) == "1" {
 		level = slog.LevelDebug
@@ -76,6 +87,9 @@ func (c *Command) action(ctx context.Context) error {
 	// shows and the run's page lists. An exitError without an error makes
 	// Main exit with its code and print nothing more to stderr.
 	code, err := a.run(ctx)
+	if ctx.Err() != nil {
+		return a.interrupted(ctx)
+	}
 	switch {
 	case err != nil:
 		a.log.ErrorContext(ctx, err.Error(), actions.AttrTitle, "auditpack")
@@ -87,6 +101,37 @@ func (c *Command) action(ctx context.Context) error {
 		return &exitError{code: ExitUsage}
 	}
 	return nil
+}
+
+// interrupted reports a run that a signal stopped, in one error
+// annotation, and returns the exit code of the signal: 128 plus its
+// number. The error a step returned after the cancellation (such as
+// "context canceled") says nothing more and is not shown. Once the pack
+// is written, the message says what was and was not published.
+func (a *actionRun) interrupted(ctx context.Context) error {
+	cause := "interrupted"
+	code := ExitSignal + int(syscall.SIGINT)
+	var interrupt *Interrupt
+	if errors.As(context.Cause(ctx), &interrupt) {
+		cause, code = interrupt.Error(), interrupt.ExitCode()
+	}
+	var msg string
+	switch {
+	case a.packDir == "":
+		msg = cause + "; no output was written"
+	default:
+		msg = fmt.Sprintf("%s after the pack was written to %s", cause, a.displayPath(a.packDir))
+		if len(a.published) > 0 {
+			msg += "; published: " + strings.Join(a.published, ", ")
+		} else {
+			msg += "; nothing was published"
+		}
+		if len(a.unpublished) > 0 {
+			msg += "; not published: " + strings.Join(a.unpublished, ", ")
+		}
+	}
+	a.log.Error(msg, actions.AttrTitle, "auditpack")
+	return &exitError{code: code}
 }
 
 // run executes the steps and returns the exit code of the verdict; an
@@ -110,8 +155,9 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 	if err := a.checkToken(); err != nil {
 		return 0, err
 	}
+	a.passwordFrom = "the key-password input"
 	if pw := a.c.Getenv("COSIGN_PASSWORD"); pw != "" && a.in.keyPassword == "" {
-		a.in.keyPassword = pw
+		a.in.keyPassword, a.passwordFrom = pw, "COSIGN_PASSWORD"
 		if err := a.rt.Mask(pw); err != nil {
 			return 0, err
 		}
@@ -182,6 +228,7 @@ func (a *actionRun) run(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.packDir = outcome.PackDir
 
 	a.publish(ctx, cfg, g, outcome, sign)
 	return a.exitCode(outcome.Verdict), nil
@@ -294,11 +341,24 @@ func (a *actionRun) signing() (audit.SignMode, *ecdsa.PublicKey, error) {
 		}
 		key, err := attest.LoadPrivateKey(a.in.key, []byte(a.in.keyPassword))
 		if err != nil {
-			return "", nil, fmt.Errorf("input key: %w", err)
+			return "", nil, fmt.Errorf("input key: %w", a.passwordError(err))
 		}
 		return audit.SignKey, &key.PublicKey, nil
 	}
 	return audit.SignNone, nil, nil
+}
+
+// passwordError rewords a wrong or missing key password, which attest
+// explains in terms of the command line's COSIGN_PASSWORD, for the input
+// that gave the password.
+func (a *actionRun) passwordError(err error) error {
+	if !errors.Is(err, attest.ErrPassword) || a.passwordFrom == "COSIGN_PASSWORD" {
+		return err
+	}
+	if a.in.keyPassword == "" {
+		return fmt.Errorf("%w: the private key is encrypted and the key-password input is empty: pass the key's password in the key-password input, from a secret", attest.ErrPassword)
+	}
+	return fmt.Errorf("%w: the password does not decrypt the encrypted private key: check the key-password input", attest.ErrPassword)
 }
 
 // keyless fills the keyless signing options: the token from the Actions
@@ -316,8 +376,12 @@ func (a *actionRun) keyless(opts *audit.RunOptions) {
 // gate's configuration.
 func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, signKey *ecdsa.PublicKey) (*audit.Baseline, error) {
 	source := (&config.Config{Baseline: g.baseline}).BaselineSource()
+	sourceFrom := ""
+	sourceError := func(msg string) error { return g.cfg.Errorf("baseline.source", "%s", msg) }
 	if a.in.baseline != "" {
 		source, _ = config.ParseBaselineSource(a.in.baseline)
+		sourceFrom = "the baseline input"
+		sourceError = func(msg string) error { return errors.New("input baseline: " + msg) }
 	}
 	if a.in.token == "" && (source.Kind == config.BaselineLatestRelease || source.Kind == config.BaselineTag) {
 		return nil, emptyTokenError("finding the baseline " + source.String() + " (from input baseline, else the configuration's baseline.source, where none skips it)")
@@ -344,11 +408,14 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 		AssetName:       filepath.Base(filepath.Clean(a.in.outDir)) + ".tar.gz",
 		FallbackKey:     signKey,
 		TrustedRootPath: a.in.trustedRoot,
+		TrustedRootFrom: "the trusted-root input",
 		Releases:        fetcher,
 		TempDir:         tmp,
+		SourceFrom:      sourceFrom,
+		SourceError:     sourceError,
 	})
 	if err != nil {
-		return nil, err
+		return nil, withPermissionHint(err)
 	}
 
 	info := b.Info
@@ -356,13 +423,25 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 	case policy.BaselineVerified:
 		a.log.InfoContext(ctx, "baseline verified", "source", info.Source, "signer", info.Signer)
 	case policy.BaselineDisabled:
-		a.log.InfoContext(ctx, "no baseline: disabled in the configuration")
+		a.log.InfoContext(ctx, "no baseline: "+info.Reason)
 	case policy.BaselineMissing:
 		a.log.InfoContext(ctx, "no baseline found", "source", info.Source, "reason", info.Reason)
 	default:
 		a.warn(fmt.Sprintf("Baseline %s %s: %s", info.Source, info.Status, info.Reason))
 	}
 	return b, nil
+}
+
+// withPermissionHint adds to a GitHub API error of 401 or 403 what the
+// job needs: reading releases and files takes permissions: contents: read.
+func withPermissionHint(err error) error {
+	switch {
+	case errors.Is(err, github.ErrForbidden):
+		return fmt.Errorf("%w; give the job permissions: contents: read (a job-level permissions block replaces the workflow's, so list every permission the job needs)", err)
+	case errors.Is(err, github.ErrUnauthorized):
+		return fmt.Errorf("%w; GitHub rejected the token: check the github-token input (the default ${{ github.token }} works when the job has permissions: contents: read)", err)
+	}
+	return err
 }
 
 // warn logs a warning annotation and keeps it for the report.

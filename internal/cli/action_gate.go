@@ -29,6 +29,9 @@ type gate struct {
 	source   string
 	proposed []report.PolicyChange
 	notes    []string
+	// cfg is the configuration that the baseline settings come from,
+	// which locates their errors.
+	cfg *config.Config
 }
 
 // repoPath returns abs relative to the workspace, slash-separated, or an
@@ -59,7 +62,7 @@ func baseGate(ctx context.Context, client *github.Client, owner, repo, baseSHA, 
 		return headGate, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at the base commit %s: %w", configRel, baseSHA, err)
+		return nil, withPermissionHint(fmt.Errorf("reading %s at the base commit %s: %w", configRel, baseSHA, err))
 	}
 	base, err := config.Parse(configRel+"@"+shortSHA(baseSHA), data)
 	if err != nil {
@@ -77,7 +80,7 @@ func baseGate(ctx context.Context, client *github.Client, owner, repo, baseSHA, 
 	}
 	files, err := policy.LoadFrom(base.Policies, read, policies.FS)
 	if err != nil {
-		return nil, fmt.Errorf("policy files at the base commit %s: %w", shortSHA(baseSHA), err)
+		return nil, withPermissionHint(fmt.Errorf("policy files at the base commit %s: %w", shortSHA(baseSHA), err))
 	}
 	source := "the base commit " + shortSHA(baseSHA)
 	for i := range files {
@@ -86,7 +89,7 @@ func baseGate(ctx context.Context, client *github.Client, owner, repo, baseSHA, 
 		}
 	}
 
-	g := &gate{policies: files, baseline: base.Baseline, source: source}
+	g := &gate{policies: files, baseline: base.Baseline, source: source, cfg: base}
 	if headErr != nil {
 		g.notes = append(g.notes, "The policy files proposed by this pull request do not load: "+headErr.Error())
 	} else {
@@ -104,7 +107,7 @@ func workingTreeGate(cfg *config.Config) (*gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gate{policies: files, baseline: cfg.Baseline}, nil
+	return &gate{policies: files, baseline: cfg.Baseline, cfg: cfg}, nil
 }
 
 // policyChanges compares the policy files by reference and digest.
@@ -161,7 +164,7 @@ func (f *releaseFetcher) FetchReleaseAsset(ctx context.Context, tag, name, dst s
 
 	assets, err := f.client.ListReleaseAssets(ctx, f.owner, f.repo, rel.ID)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("listing the assets of release %s failed: %w", rel.TagName, err)
 	}
 	var id int64
 	for _, a := range assets {
@@ -180,7 +183,7 @@ func (f *releaseFetcher) FetchReleaseAsset(ctx context.Context, tag, name, dst s
 	if _, err := f.client.DownloadReleaseAsset(ctx, f.owner, f.repo, id, out, maxBaselineSize); err != nil {
 		_ = out.Close()
 		_ = os.Remove(dst)
-		return "", err
+		return "", fmt.Errorf("downloading asset %s of release %s failed: %w", name, rel.TagName, err)
 	}
 	if err := out.Close(); err != nil {
 		return "", fmt.Errorf("writing %s: %w", dst, err)
@@ -199,7 +202,7 @@ func (f *releaseFetcher) release(ctx context.Context, tag string) (*github.Relea
 		case errors.Is(err, github.ErrNotFound):
 			return nil, fmt.Errorf("no release for tag %s: %w", tag, audit.ErrBaselineNotFound)
 		case err != nil:
-			return nil, err
+			return nil, fmt.Errorf("looking up release %s failed: %w", tag, err)
 		case f.isCurrent(rel):
 			return nil, fmt.Errorf("release %s is the one this run publishes: %w", tag, audit.ErrBaselineNotFound)
 		}
@@ -208,15 +211,18 @@ func (f *releaseFetcher) release(ctx context.Context, tag string) (*github.Relea
 
 	if f.currentID == 0 && f.currentTag == "" {
 		rel, err := f.client.LatestRelease(ctx, f.owner, f.repo)
-		if errors.Is(err, github.ErrNotFound) {
+		switch {
+		case errors.Is(err, github.ErrNotFound):
 			return nil, fmt.Errorf("the repository has no published release yet: %w", audit.ErrBaselineNotFound)
+		case err != nil:
+			return nil, fmt.Errorf("looking up the latest release failed: %w", err)
 		}
-		return rel, err
+		return rel, nil
 	}
 
 	releases, err := f.client.ListReleases(ctx, f.owner, f.repo)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listing the releases failed: %w", err)
 	}
 	if rel := previousRelease(releases, f.isCurrent); rel != nil {
 		return rel, nil

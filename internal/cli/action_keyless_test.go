@@ -120,10 +120,11 @@ func TestActionKeylessEndToEnd(t *testing.T) {
 			wantInReport: "release 0.0.1, asset auditpack-out.tar.gz, verified",
 		},
 		{
-			name:         "baseline verifies by identity regexp",
-			baseline:     "baseline:\n  identity_regexp: " + regexp.QuoteMeta(workflow) + "@.*\n  issuer: " + issuer + "\n",
-			wantStatus:   "verified",
-			wantInReport: "release 0.0.1, asset auditpack-out.tar.gz, verified",
+			name:       "baseline verifies by identity regexp",
+			baseline:   "baseline:\n  identity_regexp: " + regexp.QuoteMeta(workflow) + "@.*\n  issuer: " + issuer + "\n",
+			wantStatus: "verified",
+			// The certificate's identity, not the pattern it matched.
+			wantInReport: "keyless " + identity + " (issuer " + issuer + ")",
 		},
 		{
 			name:         "baseline of another signer refused",

@@ -50,6 +50,7 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 			Links:   report.Links{Run: a.gh.RunURL(), Archive: filepath.Base(outcome.Archive)},
 		}
 		in.SetRepository(outcome.Repository)
+		a.warnDirty(in)
 
 		// Release assets first, so that the comment and summary can say
 		// where the pack is.
@@ -63,17 +64,28 @@ func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, ou
 					actions.AttrTitle, "auditpack")
 			case a.uploadAssets(ctx, rel.ID, outcome):
 				in.Links.Release = rel.HTMLURL
+				a.published = append(a.published, "the release assets")
+			default:
+				a.unpublished = append(a.unpublished, "the release assets")
 			}
 		}
 
 		var commentURL string
 		if pr := a.event.PullRequest; pr != nil && a.in.comment {
-			commentURL = a.comment(ctx, pr, configRel, in)
+			if commentURL = a.comment(ctx, pr, configRel, in); commentURL != "" {
+				a.published = append(a.published, "the pull request comment")
+			} else {
+				a.unpublished = append(a.unpublished, "the pull request comment")
+			}
 		}
 
 		in.Notes = a.notes
-		a.outputs(outcome, commentURL)
-		a.summary(in, outcome)
+		if a.outputs(outcome, commentURL) {
+			a.published = append(a.published, "the step outputs")
+		}
+		if a.summary(in, outcome) {
+			a.published = append(a.published, "the job summary")
+		}
 		return nil
 	})
 }
@@ -150,7 +162,8 @@ func (a *actionRun) uploadAssets(ctx context.Context, releaseID int64, outcome *
 	return true
 }
 
-func (a *actionRun) outputs(outcome *audit.Outcome, commentURL string) {
+// outputs sets the step outputs and reports whether all were set.
+func (a *actionRun) outputs(outcome *audit.Outcome, commentURL string) bool {
 	v := outcome.Verdict
 	bundles := make([]string, 0, len(outcome.Bundles))
 	for _, b := range outcome.Bundles {
@@ -173,14 +186,16 @@ func (a *actionRun) outputs(outcome *audit.Outcome, commentURL string) {
 	for _, kv := range values {
 		if err := a.rt.SetOutput(kv[0], kv[1]); err != nil {
 			a.fail(err)
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // summary appends the job summary; when the full one exceeds GitHub's
 // limit, a version without the pack summary and the full table follows.
-func (a *actionRun) summary(in report.Input, outcome *audit.Outcome) {
+// It reports whether the summary was written.
+func (a *actionRun) summary(in report.Input, outcome *audit.Outcome) bool {
 	in.CardSummary = string(outcome.Summary)
 	err := a.rt.AppendSummary(report.Summary(in))
 	if errors.Is(err, actions.ErrSummaryTooLarge) {
@@ -189,7 +204,37 @@ func (a *actionRun) summary(in report.Input, outcome *audit.Outcome) {
 	}
 	if err != nil {
 		a.fail(fmt.Errorf("writing the job summary: %w", err))
+		return false
 	}
+	return true
+}
+
+// warnDirty logs one warning annotation when the pack was made from a
+// working tree with uncommitted changes or with untracked files that the
+// configuration names; the comment and the job summary say it too. On a
+// pull request whose gate comes from the base commit, the untracked files
+// are named by the pull request's configuration.
+func (a *actionRun) warnDirty(in report.Input) {
+	var parts []string
+	if in.Dirty {
+		part := "uncommitted changes"
+		if len(in.Changed) > 0 {
+			part += " (" + strings.Join(in.Changed, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	if len(in.Untracked) > 0 {
+		named := "that the configuration names"
+		if in.PolicySource != "" {
+			named = "named by this pull request's configuration"
+		}
+		parts = append(parts, "untracked files "+named+" ("+strings.Join(in.Untracked, ", ")+"), which no commit holds")
+	}
+	if len(parts) == 0 {
+		return
+	}
+	a.log.Warn("The pack was made from a working tree with "+strings.Join(parts, " and ")+", so it does not describe a committed state.",
+		actions.AttrTitle, "auditpack")
 }
 
 // displayPath returns p relative to the workspace when inside it, which
@@ -210,9 +255,14 @@ func (a *actionRun) displayPaths(paths []string) string {
 }
 
 // fail records a publishing error and shows it as an error annotation.
+// After a signal, the failures are what the cancellation caused, and the
+// one annotation of interrupted says what was not published instead.
 func (a *actionRun) fail(err error) {
-	a.log.Error(err.Error(), actions.AttrTitle, "auditpack")
 	a.publishErr = errors.Join(a.publishErr, err)
+	if a.ctx != nil && a.ctx.Err() != nil {
+		return
+	}
+	a.log.Error(err.Error(), actions.AttrTitle, "auditpack")
 }
 
 func absPath(p string) string {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -52,6 +53,8 @@ evaluations:
     columns: {label: label, prediction: prediction, score: score}
     positive_label: "1"
     groups: [race, sex]
+    # A positive prediction flags a high risk of reoffending.
+    fairness: {positive_outcome: unfavorable}
 policies: [builtin:default]
 `, data))
 	out := filepath.Join(t.TempDir(), "pack")
@@ -109,6 +112,33 @@ policies: [builtin:default]
 		}
 	}
 	t.Logf("compared %d values of metrics.json with scikit-learn", len(wantLeaves))
+
+	// With a positive prediction unfavorable, the AI-BOM names the group
+	// flagged most often. Without min_group_size, Native American (11
+	// rows, 0.727 flagged) counts and is ahead of African-American (0.576).
+	var bom struct {
+		Components []struct {
+			ModelCard struct {
+				Considerations struct {
+					FairnessAssessments []struct{ GroupAtRisk, Harms string } `json:"fairnessAssessments"`
+				} `json:"considerations"`
+			} `json:"modelCard"`
+		} `json:"components"`
+	}
+	raw, err = os.ReadFile(filepath.Join(out, "aibom.cdx.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &bom); err != nil {
+		t.Fatal(err)
+	}
+	var atRisk []string
+	for _, a := range bom.Components[0].ModelCard.Considerations.FairnessAssessments {
+		atRisk = append(atRisk, a.GroupAtRisk)
+	}
+	if want := []string{"race=Native American", "sex=Male"}; !slices.Equal(atRisk, want) {
+		t.Errorf("AI-BOM groups at risk = %q, want %q", atRisk, want)
+	}
 }
 
 // flatten records every leaf under v by its dotted path, skipping the

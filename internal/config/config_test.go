@@ -141,6 +141,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"a.yml:20: evaluations[0].fairness.max_groups: must not be negative, got -1"},
 		},
 		{
+			name: "invalid positive outcome",
+			yaml: strings.Replace(valid, "groups: [race, sex]", "groups: [race, sex]\n    fairness:\n      positive_outcome: good", 1),
+			want: []string{`a.yml:21: evaluations[0].fairness.positive_outcome: must be "favorable" (a positive prediction benefits the person) or "unfavorable" (it harms them), got "good"`},
+		},
+		{
 			name: "dotted group column",
 			yaml: strings.Replace(valid, "groups: [race, sex]", "groups: [race.x]", 1),
 			want: []string{"evaluations[0].groups[0]: column name \"race.x\" contains '.'"},
@@ -187,6 +192,18 @@ func TestParseMaxGroups(t *testing.T) {
 	}
 	if got := cfg.Evaluations[0].Fairness.MaxGroups; got != 50 {
 		t.Errorf("fairness.max_groups = %d, want 50", got)
+	}
+}
+
+func TestParsePositiveOutcome(t *testing.T) {
+	for _, value := range []string{PositiveOutcomeFavorable, PositiveOutcomeUnfavorable} {
+		cfg, err := Parse("a.yml", []byte(strings.Replace(valid, "groups: [race, sex]", "groups: [race, sex]\n    fairness: {positive_outcome: "+value+"}", 1)))
+		if err != nil {
+			t.Fatalf("Parse with positive_outcome %s: %v", value, err)
+		}
+		if got := cfg.Evaluations[0].Fairness.PositiveOutcome; got != value {
+			t.Errorf("fairness.positive_outcome = %q, want %q", got, value)
+		}
 	}
 }
 

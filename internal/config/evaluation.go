@@ -118,7 +118,24 @@ type FairnessOptions struct {
 	// ReferenceGroups maps a group column (or an intersection, named
 	// "race+sex") to the group the others are compared with.
 	ReferenceGroups map[string]string `yaml:"reference_groups"`
+	// PositiveOutcome is PositiveOutcomeFavorable or
+	// PositiveOutcomeUnfavorable: whether a positive prediction of a
+	// binary evaluation benefits the person it is about. The AI-BOM uses
+	// it to name the group at risk; empty names none.
+	PositiveOutcome string `yaml:"positive_outcome"`
 }
+
+// Values of fairness.positive_outcome.
+const (
+	// PositiveOutcomeFavorable is for a positive prediction that benefits
+	// the person, such as a loan approval. The group with the lowest
+	// selection rate is at risk.
+	PositiveOutcomeFavorable = "favorable"
+	// PositiveOutcomeUnfavorable is for a positive prediction that harms
+	// the person, such as a high risk of reoffending. The group with the
+	// highest selection rate is at risk.
+	PositiveOutcomeUnfavorable = "unfavorable"
+)
 
 // Bootstrap configures bootstrap confidence intervals.
 type Bootstrap struct {
@@ -353,6 +370,12 @@ func validateGroups(add func(key, format string, args ...any), problem func(key 
 	}
 	if e.Fairness.MaxGroups < 0 {
 		add(key+".fairness.max_groups", "must not be negative, got %d", e.Fairness.MaxGroups)
+	}
+	switch e.Fairness.PositiveOutcome {
+	case "", PositiveOutcomeFavorable, PositiveOutcomeUnfavorable:
+	default:
+		add(key+".fairness.positive_outcome", "must be %q (a positive prediction benefits the person) or %q (it harms them), got %q",
+			PositiveOutcomeFavorable, PositiveOutcomeUnfavorable, e.Fairness.PositiveOutcome)
 	}
 	for column := range e.Fairness.ReferenceGroups {
 		if !groups[column] && !names[column] && groupsRead {

@@ -47,6 +47,7 @@ func taskKeys() []taskKey {
 		{"groups", labelled},
 		{"intersections", labelled},
 		{"fairness", labelled},
+		{"fairness.positive_outcome", binary},
 		{"bootstrap", labelled},
 		{"stress", labelled},
 	}
@@ -60,8 +61,10 @@ func validateTaskKeys(doc *strictyaml.Document, key, task string) []error {
 	for _, k := range doc.Keys(key) {
 		present[k] = true
 	}
-	for _, k := range doc.Keys(key + ".columns") {
-		present["columns."+k] = true
+	for _, parent := range []string{"columns", "fairness"} {
+		for _, k := range doc.Keys(key + "." + parent) {
+			present[parent+"."+k] = true
+		}
 	}
 
 	var errs []error
@@ -69,8 +72,8 @@ func validateTaskKeys(doc *strictyaml.Document, key, task string) []error {
 		if !present[tk.key] || slices.Contains(tk.tasks, task) {
 			continue
 		}
-		// A key inside columns is not reported again when columns
-		// itself does not apply.
+		// A key inside columns or fairness is not reported again when its
+		// parent itself does not apply.
 		if parent, _, ok := strings.Cut(tk.key, "."); ok && !appliesTo(parent, task) {
 			continue
 		}

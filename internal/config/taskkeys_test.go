@@ -107,6 +107,25 @@ func TestParseRejectsKeysOfOtherTasks(t *testing.T) {
 `,
 		},
 		{
+			name: "positive outcome outside binary classification",
+			evaluation: `    task: multiclass-classification
+    predictions: p.csv
+    columns: {label: y, prediction: yhat}
+    groups: [sex]
+    fairness: {min_group_size: 5, positive_outcome: favorable}
+`,
+			want: []string{`a.yml:8: evaluations[0].fairness.positive_outcome: task multiclass-classification does not read this key, which applies only to the task binary-classification: remove it`},
+		},
+		{
+			name: "fairness keys of a task without fairness reported once",
+			evaluation: `    task: latency
+    predictions: p.csv
+    columns: {latency: ms}
+    fairness: {positive_outcome: favorable}
+`,
+			want: []string{`a.yml:7: evaluations[0].fairness: task latency does not read this key`},
+		},
+		{
 			name: "an unsupported task is not checked for keys",
 			evaluation: `    task: clustering
     predictions: p.csv

@@ -408,7 +408,7 @@ func TestProblemString(t *testing.T) {
 		},
 		{
 			Problem{Path: "d", Kind: ProblemChanged, ExpectedSHA256: "e1", ExpectedSize: int64p(2), ActualSize: int64p(3)},
-			"d: changed, size 3 where the index lists size 2 (sha256 e1)",
+			"d: changed, size 3 where the index lists size 2 and SHA-256 e1",
 		},
 	}
 	for _, tt := range tests {

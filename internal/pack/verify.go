@@ -51,7 +51,7 @@ func (p Problem) String() string {
 	case p.Kind == ProblemUnlisted:
 		return fmt.Sprintf("%s: not listed in the index (%d bytes)", p.Path, deref(p.ActualSize))
 	case p.ActualSHA256 == "":
-		return fmt.Sprintf("%s: changed, size %d where the index lists size %d (sha256 %s)",
+		return fmt.Sprintf("%s: changed, size %d where the index lists size %d and SHA-256 %s",
 			p.Path, deref(p.ActualSize), deref(p.ExpectedSize), p.ExpectedSHA256)
 	default:
 		return fmt.Sprintf("%s: changed, sha256 %s and size %d where the index lists sha256 %s and size %d",

@@ -150,6 +150,11 @@ func evaluateRule(tree, base any, rule Rule) ([]Result, []error) {
 	if err != nil {
 		return nil, pathError(fmt.Errorf("metric path %q: %w", rule.Metric, err))
 	}
+	if len(matches) == 0 {
+		// Reported, so that removing the group columns from a
+		// configuration cannot drop a rule without a trace.
+		return []Result{notApplicable(rule, "its path matches no metric, because a * in it stands over an empty map (such as the groups of an evaluation without group columns)")}, nil
+	}
 	return applyAll(rule, matches, base, nil, nil)
 }
 

@@ -313,8 +313,14 @@ func TestWildcardOverEmptyMap(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	if len(v.Results) != 0 || v.Result != OutcomePass {
-		t.Errorf("got %d results and verdict %s, want none and pass", len(v.Results), v.Result)
+	if len(v.Results) != 1 || v.Result != OutcomePass {
+		t.Fatalf("got %d results and verdict %s, want one and pass", len(v.Results), v.Result)
+	}
+	if r := v.Results[0]; r.Outcome != OutcomeNotApplicable || !strings.Contains(r.Message, "matches no metric") {
+		t.Errorf("result = %+v, want not-applicable saying the path matches no metric", r)
+	}
+	if v.Counts.NotApplicable != 1 {
+		t.Errorf("counts.notApplicable = %d, want 1", v.Counts.NotApplicable)
 	}
 }
 

@@ -227,10 +227,15 @@ func writeBaseline(b *strings.Builder, info *policy.BaselineInfo) {
 	case policy.BaselineMissing:
 		fmt.Fprintf(b, "Baseline: none found (%s): %s.", escape(info.Source), escape(info.Reason))
 	default:
-		b.WriteString("Baseline: none (disabled in the configuration).")
+		reason := info.Reason
+		if reason == "" {
+			reason = "disabled in the configuration"
+		}
+		fmt.Fprintf(b, "Baseline: none (%s).", escape(reason))
 	}
 	if info.SHA256 != "" {
-		fmt.Fprintf(b, " Archive sha256 `%s`.", info.SHA256)
+		// The digest is the archive's, or a pack directory's index.json's.
+		fmt.Fprintf(b, " SHA-256 `%s`.", info.SHA256)
 	}
 	b.WriteString("\n\n")
 }
@@ -249,7 +254,13 @@ func writeDirty(b *strings.Builder, in Input) {
 		parts = append(parts, part)
 	}
 	if len(in.Untracked) > 0 {
-		parts = append(parts, "untracked files that the configuration names ("+codeList(in.Untracked)+"), which no commit holds")
+		named := "that the configuration names"
+		if in.PolicySource != "" {
+			// The gate reads the base commit's configuration; the
+			// files are named by the one in the working tree.
+			named = "named by this pull request's configuration"
+		}
+		parts = append(parts, "untracked files "+named+" ("+codeList(in.Untracked)+"), which no commit holds")
 	}
 	fmt.Fprintf(b, "> [!WARNING]\n> The pack was made from a working tree with %s, so it does not describe a committed state.\n\n", strings.Join(parts, " and "))
 }
@@ -294,7 +305,7 @@ func writeProposed(b *strings.Builder, changes []PolicyChange) {
 	}
 	b.WriteString("#### Policy changes proposed by this pull request (not applied)\n\n")
 	b.WriteString("The gate above uses the policies of the base branch. These changes take effect once merged.\n\n")
-	b.WriteString("| Policy file | Change | Base sha256 | Proposed sha256 |\n| --- | --- | --- | --- |\n")
+	b.WriteString("| Policy file | Change | Base SHA-256 | Proposed SHA-256 |\n| --- | --- | --- | --- |\n")
 	for _, c := range changes {
 		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", escapeCode(c.Path), escape(c.Change), short(c.BaseSHA256), short(c.HeadSHA256))
 	}
@@ -305,7 +316,7 @@ func writePolicies(b *strings.Builder, files []policy.File) {
 	if len(files) == 0 {
 		return
 	}
-	b.WriteString("#### Policy files applied\n\n| Policy | sha256 | Read from |\n| --- | --- | --- |\n")
+	b.WriteString("#### Policy files applied\n\n| Policy | SHA-256 | Read from |\n| --- | --- | --- |\n")
 	for _, f := range files {
 		source := f.Source
 		switch {
