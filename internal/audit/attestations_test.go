@@ -20,22 +20,30 @@ import (
 	"github.com/auditpack/auditpack/policies"
 )
 
-// signedDemoPack signs the demo with the demo key and returns the pack directory.
-func signedDemoPack(t *testing.T, build *BuildContext) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "pack")
-	_, err := Run(t.Context(), RunOptions{
-		ConfigPath:      filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"),
+// testRunOptions returns the options of a test run: a fixed time and tool
+// version, the shipped presets and no log output.
+func testRunOptions(config, out string, sign SignMode, key string) RunOptions {
+	return RunOptions{
+		ConfigPath:      config,
 		OutDir:          out,
-		Sign:            SignKey,
-		KeyPath:         filepath.Join("..", "..", "testdata", "demo", "keys", "cosign.key"),
+		Sign:            sign,
+		KeyPath:         key,
 		SourceDateEpoch: "1700000000",
 		ToolVersion:     "test",
 		Builtins:        policies.FS,
 		Now:             func() time.Time { return time.Unix(1700000000, 0) },
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Build:           build,
-	})
+	}
+}
+
+// signedDemoPack signs the demo with the demo key and returns the pack directory.
+func signedDemoPack(t *testing.T, build *BuildContext) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "pack")
+	opts := testRunOptions(filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"), out, SignKey,
+		filepath.Join("..", "..", "testdata", "demo", "keys", "cosign.key"))
+	opts.Build = build
+	_, err := Run(t.Context(), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -178,16 +186,7 @@ func TestPayloadDigestsDoNotDependOnTheSigner(t *testing.T) {
 	}
 
 	unsigned := filepath.Join(t.TempDir(), "pack")
-	_, err := Run(t.Context(), RunOptions{
-		ConfigPath:      filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"),
-		OutDir:          unsigned,
-		Sign:            SignNone,
-		SourceDateEpoch: "1700000000",
-		ToolVersion:     "test",
-		Builtins:        policies.FS,
-		Now:             func() time.Time { return time.Unix(1700000000, 0) },
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	_, err := Run(t.Context(), testRunOptions(filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"), unsigned, SignNone, ""))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -7,18 +7,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/config"
 	"github.com/auditpack/auditpack/internal/policy"
-	"github.com/auditpack/auditpack/policies"
 )
 
 // demoPack builds the demo pack signed with the demo key and returns the
@@ -26,17 +22,7 @@ import (
 func demoPack(t *testing.T) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "base")
-	_, err := Run(t.Context(), RunOptions{
-		ConfigPath:      filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"),
-		OutDir:          out,
-		Sign:            SignKey,
-		KeyPath:         filepath.Join("..", "..", "testdata", "demo", "keys", "cosign.key"),
-		SourceDateEpoch: "1700000000",
-		ToolVersion:     "test",
-		Builtins:        policies.FS,
-		Now:             func() time.Time { return time.Unix(1700000000, 0) },
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	_, err := Run(t.Context(), testRunOptions(filepath.Join("..", "..", "testdata", "demo", ".auditpack.yml"), out, SignKey, filepath.Join("..", "..", "testdata", "demo", "keys", "cosign.key")))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

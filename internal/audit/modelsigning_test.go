@@ -3,18 +3,14 @@ package audit
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/auditpack/auditpack/internal/attest"
 	"github.com/auditpack/auditpack/internal/modelsign"
-	"github.com/auditpack/auditpack/policies"
 )
 
 // gitModelPack signs a copy of the demo whose model artifact is the
@@ -49,17 +45,7 @@ func gitModelPack(t *testing.T) (demo, out string) {
 	writeForged(t, demo, ".auditpack.yml", []byte(cfg))
 
 	out = filepath.Join(t.TempDir(), "pack")
-	_, err = Run(t.Context(), RunOptions{
-		ConfigPath:      cfgPath,
-		OutDir:          out,
-		Sign:            SignKey,
-		KeyPath:         demoKeyPath,
-		SourceDateEpoch: "1700000000",
-		ToolVersion:     "test",
-		Builtins:        policies.FS,
-		Now:             func() time.Time { return time.Unix(1700000000, 0) },
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	_, err = Run(t.Context(), testRunOptions(cfgPath, out, SignKey, demoKeyPath))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -8,15 +8,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/auditpack/auditpack/internal/attest"
@@ -187,17 +184,7 @@ func failingDemoPack(t *testing.T) string {
 	writeForged(t, demo, "policies/demo.yaml", []byte(strict))
 
 	out := filepath.Join(t.TempDir(), "pack")
-	outcome, err := Run(t.Context(), RunOptions{
-		ConfigPath:      filepath.Join(demo, ".auditpack.yml"),
-		OutDir:          out,
-		Sign:            SignKey,
-		KeyPath:         demoKeyPath,
-		SourceDateEpoch: "1700000000",
-		ToolVersion:     "test",
-		Builtins:        policies.FS,
-		Now:             func() time.Time { return time.Unix(1700000000, 0) },
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	outcome, err := Run(t.Context(), testRunOptions(filepath.Join(demo, ".auditpack.yml"), out, SignKey, demoKeyPath))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
