@@ -28,7 +28,9 @@ type Model struct {
 	IntendedUse string
 	Limitations string
 	Owners      []Owner
-	// Task is the evaluations' task, for example "binary-classification".
+	// Task is used as modelParameters.task only when metrics.json has no
+	// evaluation with a task; otherwise the task comes from the
+	// evaluations (see modelTask).
 	Task string
 }
 
@@ -151,7 +153,7 @@ func modelComponent(in Input, evals []evaluation) cdx.Component {
 	}
 
 	card := &cdx.MLModelCard{BOMRef: "model-card:" + m.Name}
-	params := &cdx.MLModelParameters{Task: m.Task}
+	params := &cdx.MLModelParameters{Task: modelTask(evals, m.Task)}
 	var datasets []cdx.MLDatasetChoice
 	for _, d := range in.Lineage.Datasets {
 		datasets = append(datasets, cdx.MLDatasetChoice{Ref: datasetRef(d)})

@@ -138,6 +138,15 @@ func TestBuildValidatesAgainstSchema(t *testing.T) {
 			in.PositiveOutcomes = nil
 			return in
 		}},
+		{"every task", func() Input {
+			in := testInput()
+			data, err := os.ReadFile(tasksMetrics)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Metrics = data
+			return in
+		}},
 		{"several artifacts", func() Input {
 			in := testInput()
 			in.Lineage.Artifacts = append(in.Lineage.Artifacts, lineage.Entry{Path: "models/tokenizer.json", Type: lineage.TypeFile, SHA256: strings.Repeat("9", 64), Size: 3})

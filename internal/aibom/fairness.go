@@ -75,18 +75,18 @@ func fairnessAssessment(eval, column string, g *groupColumn, outcome string) (cd
 	case len(included) < 2:
 		text = append(text, fmt.Sprintf("In evaluation %s, fewer than two groups of %s are included in the fairness measures, so no group at risk is named.", eval, column))
 	case lowest[0].rate == highest[0].rate:
-		text = append(text, fmt.Sprintf("In evaluation %s, every included group of %s has selection rate %s, so no group at risk is named.", eval, column, formatRate(lowest[0].rate)))
+		text = append(text, fmt.Sprintf("In evaluation %s, every included group of %s has selection rate %s, so no group at risk is named.", eval, column, formatNumber(lowest[0].rate)))
 	case outcome == OutcomeFavorable:
 		a.GroupAtRisk = groupNames(column, lowest)
 		text = append(text, fmt.Sprintf("In evaluation %s, a positive prediction is favorable, so the group at risk is the one with the lowest selection rate, %s (%s). The highest selection rate is that of %s (%s).",
-			eval, a.GroupAtRisk, formatRate(lowest[0].rate), groupNames(column, highest), formatRate(highest[0].rate)))
+			eval, a.GroupAtRisk, formatNumber(lowest[0].rate), groupNames(column, highest), formatNumber(highest[0].rate)))
 	case outcome == OutcomeUnfavorable:
 		a.GroupAtRisk = groupNames(column, highest)
 		text = append(text, fmt.Sprintf("In evaluation %s, a positive prediction is unfavorable, so the group at risk is the one with the highest selection rate, %s (%s). The lowest selection rate is that of %s (%s).",
-			eval, a.GroupAtRisk, formatRate(highest[0].rate), groupNames(column, lowest), formatRate(lowest[0].rate)))
+			eval, a.GroupAtRisk, formatNumber(highest[0].rate), groupNames(column, lowest), formatNumber(lowest[0].rate)))
 	default:
 		text = append(text, fmt.Sprintf("In evaluation %s, the lowest selection rate is that of %s (%s) and the highest that of %s (%s). Set fairness.positive_outcome to name the group at risk.",
-			eval, groupNames(column, lowest), formatRate(lowest[0].rate), groupNames(column, highest), formatRate(highest[0].rate)))
+			eval, groupNames(column, lowest), formatNumber(lowest[0].rate), groupNames(column, highest), formatNumber(highest[0].rate)))
 	}
 
 	if measures := fairnessMeasures(g); measures != "" {
@@ -95,7 +95,7 @@ func fairnessAssessment(eval, column string, g *groupColumn, outcome string) (cd
 	if len(excluded) > 0 {
 		var names []string
 		for _, r := range excluded {
-			names = append(names, fmt.Sprintf("%s=%s (%s rows, selection rate %s)", column, r.value, string(g.Groups[r.value]["count"]), formatRate(r.rate)))
+			names = append(names, fmt.Sprintf("%s=%s (%s rows, selection rate %s)", column, r.value, string(g.Groups[r.value]["count"]), formatNumber(r.rate)))
 		}
 		text = append(text, fmt.Sprintf("Left out of the fairness measures for having fewer than %d rows: %s.", g.MinGroupSize, strings.Join(names, ", ")))
 	}
@@ -133,8 +133,8 @@ func fairnessMeasures(g *groupColumn) string {
 		{"demographicParityDifference", "demographic parity difference"},
 		{"equalizedOddsDifference", "equalized odds difference"},
 	} {
-		if v, ok := number(g.Fairness[m.key]); ok {
-			parts = append(parts, m.label+" "+v)
+		if v, ok := float(g.Fairness[m.key]); ok {
+			parts = append(parts, m.label+" "+formatNumber(v))
 		}
 	}
 	var text string
@@ -160,4 +160,7 @@ func groupNames(column string, groups []ratedGroup) string {
 	return strings.Join(names, ", ")
 }
 
-func formatRate(r float64) string { return strconv.FormatFloat(r, 'g', 4, 64) }
+// formatNumber writes a rate or a fairness measure in the prose of harms
+// with four significant digits, as %.4g does; the performance metrics
+// keep every digit.
+func formatNumber(r float64) string { return strconv.FormatFloat(r, 'g', 4, 64) }

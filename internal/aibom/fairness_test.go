@@ -71,7 +71,7 @@ func TestFairnessGroupAtRisk(t *testing.T) {
 				t.Errorf("groupAtRisk = %q, want %q", fa[0].GroupAtRisk, tt.wantGroup)
 			}
 			wantHarms := append(tt.wantHarms,
-				"Over the included groups: disparate impact ratio 0.14397606403809704, demographic parity difference 0.5075511303475564.",
+				"Over the included groups: disparate impact ratio 0.144, demographic parity difference 0.5076.",
 				"The four-fifths rule is not met.",
 				"Left out of the fairness measures for having fewer than 30 rows: race+sex=Asian+Female (2 rows, selection rate 0), race+sex=Native American+Female (2 rows, selection rate 1).",
 			)

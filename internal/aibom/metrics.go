@@ -10,14 +10,45 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 )
 
-// evaluation is the part of one metrics.json evaluation the BOM uses.
+// evaluation is the part of one metrics.json evaluation the BOM uses. It
+// covers every task: the binary evaluation, the summary of a multiclass,
+// regression or latency evaluation, and the report of a harness.
 type evaluation struct {
-	Name    string                     `json:"name"`
+	Name string `json:"name"`
+	Task string `json:"task"`
+	// Metrics holds the overall metrics of every task.
 	Metrics map[string]json.RawMessage `json:"metrics"`
 	// ConfidenceIntervals contains the bootstrap intervals of Metrics, when
 	// a bootstrap was configured.
-	ConfidenceIntervals map[string]*interval    `json:"confidenceIntervals"`
-	Groups              map[string]*groupColumn `json:"groups"`
+	ConfidenceIntervals map[string]*interval `json:"confidenceIntervals"`
+	// PerClass holds a multiclass evaluation's metrics of each class.
+	PerClass map[string]map[string]json.RawMessage `json:"perClass"`
+	// Tasks, Providers and Probes hold the results of lm-eval-harness,
+	// promptfoo and garak.
+	Tasks      map[string]*harnessTask               `json:"tasks"`
+	Providers  map[string]map[string]json.RawMessage `json:"providers"`
+	Probes     map[string]*garakProbe                `json:"probes"`
+	Robustness *robustness                           `json:"robustness"`
+	Groups     map[string]*groupColumn               `json:"groups"`
+}
+
+type harnessTask struct {
+	Metrics map[string]json.RawMessage `json:"metrics"`
+}
+
+type garakProbe struct {
+	MaxAttackSuccessRate json.RawMessage                       `json:"maxAttackSuccessRate"`
+	Detectors            map[string]map[string]json.RawMessage `json:"detectors"`
+}
+
+// robustness compares a stressed evaluation with its baseline.
+type robustness struct {
+	Baseline   string                     `json:"baseline"`
+	Kind       string                     `json:"kind"`
+	Drop       map[string]json.RawMessage `json:"drop"`
+	FlipRate   json.RawMessage            `json:"flipRate"`
+	Flips      json.RawMessage            `json:"flips"`
+	PairedRows json.RawMessage            `json:"pairedRows"`
 }
 
 // groupColumn is the results of one protected attribute or intersection.
@@ -30,8 +61,42 @@ type groupColumn struct {
 	ExcludedGroups []string                              `json:"excludedGroups"`
 	Groups         map[string]map[string]json.RawMessage `json:"groups"`
 	Fairness       map[string]json.RawMessage            `json:"fairness"`
+	// Reference compares every included group with the reference group.
+	Reference *reference `json:"reference"`
 	// ConfidenceIntervals contains the bootstrap intervals of Fairness.
 	ConfidenceIntervals map[string]*interval `json:"confidenceIntervals"`
+}
+
+// reference is a group column's comparison with its reference group. The
+// measures over all groups (disparateImpactRatio and
+// equalizedOddsDifference for binary classification) are the numeric
+// fields of Measures.
+type reference struct {
+	Group    string
+	Groups   map[string]map[string]json.RawMessage
+	Measures map[string]json.RawMessage
+}
+
+func (r *reference) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	if raw, ok := fields["group"]; ok {
+		if err := json.Unmarshal(raw, &r.Group); err != nil {
+			return err
+		}
+	}
+	if raw, ok := fields["groups"]; ok {
+		if err := json.Unmarshal(raw, &r.Groups); err != nil {
+			return err
+		}
+	}
+	delete(fields, "group")
+	delete(fields, "groups")
+	delete(fields, "undefined")
+	r.Measures = fields
+	return nil
 }
 
 // interval is a bootstrap confidence interval; a bound is nil when
@@ -64,26 +129,98 @@ func parseMetrics(data []byte) ([]evaluation, error) {
 	return out, nil
 }
 
-// modelMetrics are the headline metrics copied into the model card, in
-// this order; counts are left out.
-var modelMetrics = []string{"accuracy", "balancedAccuracy", "precision", "recall", "specificity", "f1", "rocAuc", "brierScore", "fpr", "fnr"}
+// predictionTasks are the tasks evaluated from a predictions file, as
+// opposed to latency and the harness tasks.
+var predictionTasks = []string{"binary-classification", "multiclass-classification", "regression"}
 
-// groupMetrics are the per-group metrics copied into the model card.
-var groupMetrics = []string{"selectionRate", "tpr", "fpr", "fnr", "precision", "accuracy"}
+// modelTask returns the task for modelParameters.task, which CycloneDX
+// defines as one string: the evaluations' task when they all agree; when
+// they differ, the task of the binary, multiclass and regression
+// evaluations if those agree; otherwise "". Without evaluations it
+// returns fallback.
+func modelTask(evals []evaluation, fallback string) string {
+	if len(evals) == 0 {
+		return fallback
+	}
+	var all, predictions []string
+	for _, e := range evals {
+		if e.Task == "" {
+			continue
+		}
+		if !slices.Contains(all, e.Task) {
+			all = append(all, e.Task)
+		}
+		if slices.Contains(predictionTasks, e.Task) && !slices.Contains(predictions, e.Task) {
+			predictions = append(predictions, e.Task)
+		}
+	}
+	switch {
+	case len(all) == 0:
+		return fallback
+	case len(all) == 1:
+		return all[0]
+	case len(predictions) == 1:
+		return predictions[0]
+	}
+	return ""
+}
 
-// performanceMetrics lists every defined metric of every evaluation, the
-// whole evaluation set as slice "EVAL" and each group as
-// "EVAL: COLUMN=VALUE". A group left out of the fairness measures by
-// min_group_size says so in its slice. Undefined (null) metrics are left
-// out. A metric with a bootstrap interval carries it as its
-// confidenceInterval.
+// performanceMetrics lists every defined number of every evaluation,
+// evaluations in name order and, within one, metrics in name order:
+//
+//   - the overall metrics, slice "EVAL", with their bootstrap intervals;
+//   - a multiclass evaluation's per-class metrics, slice "EVAL: class=C";
+//   - a harness's results, slices "EVAL: task=T" (lm-eval-harness),
+//     "EVAL: provider=P" (promptfoo), "EVAL: probe=P" and
+//     "EVAL: probe=P, detector=D" (garak);
+//   - a stressed evaluation's robustness, slice
+//     "EVAL: KIND against BASELINE", with the drops as "drop.METRIC";
+//   - for each group column, every per-group metric, slice
+//     "EVAL: COLUMN=VALUE" (a group left out of the fairness measures by
+//     min_group_size says so in its slice), the fairness measures, slice
+//     "EVAL: COLUMN", with their bootstrap intervals, and the comparison
+//     with a reference group, slices "EVAL: COLUMN, against COLUMN=REF"
+//     and "EVAL: COLUMN=VALUE, against COLUMN=REF".
+//
+// Undefined (null) and non-numeric values are left out.
 func performanceMetrics(evals []evaluation) []cdx.MLPerformanceMetric {
 	var out []cdx.MLPerformanceMetric
-	for _, e := range evals {
-		for _, name := range modelMetrics {
-			if v, ok := number(e.Metrics[name]); ok {
-				out = append(out, performanceMetric(name, v, e.Name, e.ConfidenceIntervals[name]))
+	add := func(values map[string]json.RawMessage, slice string, intervals map[string]*interval) {
+		for _, name := range slices.Sorted(maps.Keys(values)) {
+			if v, ok := number(values[name]); ok {
+				out = append(out, performanceMetric(name, v, slice, intervals[name]))
 			}
+		}
+	}
+	for _, e := range evals {
+		add(e.Metrics, e.Name, e.ConfidenceIntervals)
+		for _, class := range slices.Sorted(maps.Keys(e.PerClass)) {
+			add(e.PerClass[class], fmt.Sprintf("%s: class=%s", e.Name, class), nil)
+		}
+		for _, task := range slices.Sorted(maps.Keys(e.Tasks)) {
+			if t := e.Tasks[task]; t != nil {
+				add(t.Metrics, fmt.Sprintf("%s: task=%s", e.Name, task), nil)
+			}
+		}
+		for _, provider := range slices.Sorted(maps.Keys(e.Providers)) {
+			add(e.Providers[provider], fmt.Sprintf("%s: provider=%s", e.Name, provider), nil)
+		}
+		for _, probe := range slices.Sorted(maps.Keys(e.Probes)) {
+			p := e.Probes[probe]
+			if p == nil {
+				continue
+			}
+			add(map[string]json.RawMessage{"maxAttackSuccessRate": p.MaxAttackSuccessRate}, fmt.Sprintf("%s: probe=%s", e.Name, probe), nil)
+			for _, detector := range slices.Sorted(maps.Keys(p.Detectors)) {
+				add(p.Detectors[detector], fmt.Sprintf("%s: probe=%s, detector=%s", e.Name, probe, detector), nil)
+			}
+		}
+		if r := e.Robustness; r != nil {
+			values := map[string]json.RawMessage{"flipRate": r.FlipRate, "flips": r.Flips, "pairedRows": r.PairedRows}
+			for name, v := range r.Drop {
+				values["drop."+name] = v
+			}
+			add(values, fmt.Sprintf("%s: %s against %s", e.Name, r.Kind, r.Baseline), nil)
 		}
 		for _, column := range slices.Sorted(maps.Keys(e.Groups)) {
 			g := e.Groups[column]
@@ -95,15 +232,14 @@ func performanceMetrics(evals []evaluation) []cdx.MLPerformanceMetric {
 				if g.excluded(value) {
 					slice += fmt.Sprintf(" (fewer than %d rows, left out of the fairness measures)", g.MinGroupSize)
 				}
-				for _, name := range groupMetrics {
-					if v, ok := number(g.Groups[value][name]); ok {
-						out = append(out, performanceMetric(name, v, slice, nil))
-					}
-				}
+				add(g.Groups[value], slice, nil)
 			}
-			for _, name := range slices.Sorted(maps.Keys(g.Fairness)) {
-				if v, ok := number(g.Fairness[name]); ok {
-					out = append(out, performanceMetric(name, v, fmt.Sprintf("%s: %s", e.Name, column), g.ConfidenceIntervals[name]))
+			add(g.Fairness, fmt.Sprintf("%s: %s", e.Name, column), g.ConfidenceIntervals)
+			if ref := g.Reference; ref != nil {
+				against := fmt.Sprintf(", against %s=%s", column, ref.Group)
+				add(ref.Measures, fmt.Sprintf("%s: %s", e.Name, column)+against, nil)
+				for _, value := range slices.Sorted(maps.Keys(ref.Groups)) {
+					add(ref.Groups[value], fmt.Sprintf("%s: %s=%s", e.Name, column, value)+against, nil)
 				}
 			}
 		}
@@ -124,8 +260,8 @@ func performanceMetric(name, value, slice string, ci *interval) cdx.MLPerformanc
 	return m
 }
 
-// number returns a JSON number as CycloneDX's string value; null and
-// missing values give false.
+// number returns a JSON number as CycloneDX's string value; null,
+// missing and non-numeric values give false.
 func number(raw json.RawMessage) (string, bool) {
 	f, ok := float(raw)
 	if !ok {

@@ -133,7 +133,7 @@ func evaluatePolicyFile(name string, metrics json.RawMessage, f policy.File, lic
 		reason := "it has neither rules nor a licences section"
 		switch {
 		case v.Counts.NotApplicable > 0:
-			reason = fmt.Sprintf("each of its %d rule(s) is limited to tasks that no evaluation of the pack has", v.Counts.NotApplicable)
+			reason = fmt.Sprintf("none of its %d rule(s) applies (%s)", v.Counts.NotApplicable, firstNotApplicable(v.Results))
 		case len(f.Rules) > 0:
 			reason = fmt.Sprintf("its %d rule(s) match no metric of the signed metrics", len(f.Rules))
 		}
@@ -177,4 +177,15 @@ func checkNoBaselineRules(files []policy.File) error {
 // id because it uses key (max_drop or max_increase).
 func BaselineRuleMessage(id, key string) string {
 	return fmt.Sprintf("rule %s uses %s, which compares with a baseline; verify has none: remove the rule or check it with run", id, key)
+}
+
+// firstNotApplicable returns the reason of the first not-applicable
+// result, which names the rule.
+func firstNotApplicable(results []policy.Result) string {
+	for _, r := range results {
+		if r.Outcome == policy.OutcomeNotApplicable {
+			return "rule " + r.RuleID + ": " + r.Message
+		}
+	}
+	return ""
 }

@@ -57,7 +57,7 @@ func TestVerifyPolicyLicencesAndFit(t *testing.T) {
 		{"misspelt metric path", dir, []policy.File{typo}, `typo.yaml:3: metric: rule acc: metric path "evaluations.holdout.metrics.acuracy"`, "", ""},
 		{"misspelt metric path, evaluation bundle", anchor(dir), []policy.File{typo}, "typo.yaml:3: metric: rule acc", "", ""},
 		{"no rule applies", dir, []policy.File{otherTask}, "--policy regression.yaml has no rule that applies to " + AnchorPath +
-			": each of its 1 rule(s) is limited to tasks that no evaluation of the pack has, so 0 rules were applied", "", ""},
+			": none of its 1 rule(s) applies (rule r2: no evaluation has task regression, so the rule was not applied), so 0 rules were applied", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,6 +96,9 @@ func TestIntersectionLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "the intersection has more than 8 distinct values") {
 		t.Errorf("error %q does not name the intersection", err)
 	}
+	if !strings.Contains(err.Error(), "remove the intersection from intersections") {
+		t.Errorf("error %q does not say to remove the intersection", err)
+	}
 }
 
 func TestMulticlassFoundClassLimit(t *testing.T) {

@@ -229,13 +229,13 @@ func (g *groupIndex) assign(row []string, ids []int32, line int) (bool, error) {
 // tooManyGroups is the error for a group of dimension d, first met on
 // line, that would exceed the limit.
 func (g *groupIndex) tooManyGroups(d, line int) error {
-	kind := "group column"
+	kind, fix := "group column", "remove the column from groups"
 	if len(g.parts[d]) > 1 {
-		kind = "intersection"
+		kind, fix = "intersection", "remove the intersection from intersections"
 	}
 	return &ingest.RowError{Path: g.path, Line: line, Column: g.names[d], Err: fmt.Errorf(
-		"the %s has more than %d distinct values (fairness.max_groups): a group column should hold a protected attribute such as race or sex, not an identifier; remove the column from groups, or raise fairness.max_groups if it really has that many groups",
-		kind, g.limit)}
+		"the %s has more than %d distinct values (fairness.max_groups): a group column should hold a protected attribute such as race or sex, not an identifier; %s, or raise fairness.max_groups if it really has that many groups",
+		kind, g.limit, fix)}
 }
 
 // groupNames returns the display names of the groups of dimension d, by

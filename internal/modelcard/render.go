@@ -348,17 +348,22 @@ func writeFindings(b *bytes.Buffer, v *policy.Verdict, all bool) {
 	b.WriteString("\n")
 }
 
-// writeNotApplicable names the rules that applied to no evaluation, which
-// the summary leaves out of its table.
+// writeNotApplicable lists the rules that applied to nothing, each with
+// the reason its result gives; the summary leaves them out of its table.
 func writeNotApplicable(b *bytes.Buffer, v *policy.Verdict) {
-	var ids []string
+	first := true
 	for _, r := range v.Results {
-		if r.Outcome == policy.OutcomeNotApplicable {
-			ids = append(ids, fmt.Sprintf("%s (%s)", cell(r.RuleID), cell(strings.Join(r.Tasks, ", "))))
+		if r.Outcome != policy.OutcomeNotApplicable {
+			continue
 		}
+		if first {
+			b.WriteString("Not applicable (these never block):\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s: %s\n", escape(r.RuleID), escape(r.Message))
 	}
-	if len(ids) > 0 {
-		fmt.Fprintf(b, "Not applicable, because no evaluation has their tasks: %s.\n\n", strings.Join(ids, "; "))
+	if !first {
+		b.WriteString("\n")
 	}
 }
 

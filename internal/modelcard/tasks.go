@@ -149,7 +149,7 @@ func writeExtras(b *bytes.Buffer, ev evaluation) {
 		if d := strings.TrimRight(strings.TrimSpace(r.Description), "."); d != "" {
 			fmt.Fprintf(b, ": %s", escape(d))
 		}
-		fmt.Fprintf(b, ". Prediction flip rate: %s.\n\n| Metric | Drop against the baseline |\n| --- | ---: |\n", value(r.FlipRate, r.Undefined["flipRate"]))
+		fmt.Fprintf(b, ". Prediction flip rate: %s.\n\n| Metric | Deterioration against the baseline (drop) |\n| --- | ---: |\n", value(r.FlipRate, r.Undefined["flipRate"]))
 		for _, key := range slices.Sorted(maps.Keys(r.Drop)) {
 			fmt.Fprintf(b, "| %s | %s |\n", label(key), value(r.Drop[key], r.Undefined["drop."+key]))
 		}

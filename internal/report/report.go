@@ -285,17 +285,22 @@ func writeTable(b *strings.Builder, results []policy.Result) {
 	b.WriteString("\n")
 }
 
-// writeNotApplicable names the rules that applied to no evaluation
-// because none has one of their tasks.
+// writeNotApplicable lists the rules that applied to nothing, each with
+// the reason its result gives.
 func writeNotApplicable(b *strings.Builder, results []policy.Result) {
-	var rules []string
+	first := true
 	for _, r := range results {
-		if r.Outcome == policy.OutcomeNotApplicable {
-			rules = append(rules, fmt.Sprintf("%s (%s)", escape(r.RuleID), escape(strings.Join(r.Tasks, ", "))))
+		if r.Outcome != policy.OutcomeNotApplicable {
+			continue
 		}
+		if first {
+			b.WriteString("Not applicable (these never block):\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s: %s\n", escape(r.RuleID), escape(r.Message))
 	}
-	if len(rules) > 0 {
-		fmt.Fprintf(b, "Not applicable, because no evaluation has their tasks: %s.\n\n", strings.Join(rules, "; "))
+	if !first {
+		b.WriteString("\n")
 	}
 }
 

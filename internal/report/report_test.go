@@ -141,7 +141,7 @@ func TestRenderLicencesNotApplicableAndDirtyTree(t *testing.T) {
 			"| ❌ failed (blocks) | licenses | datasets.train.license | CC-BY-NC-4.0 | needs denied licence(s) CC-BY-NC-4.0 | – | – |",
 			"| ❌ failed (blocks) | licenses | datasets.eval.license | none declared | no licence is declared; set it as an SPDX expression | – | – |",
 			"| ➖ not applicable | r2-floor | evaluations.*.metrics.r2 | – | ≥ 0 | – | – |",
-			"Not applicable, because no evaluation has their tasks: r2-floor (regression).",
+			"Not applicable (these never block):\n\n- r2-floor: no evaluation has task regression, so the rule was not applied\n",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s lacks %q:\n%s", name, want, text)
