@@ -134,10 +134,10 @@ func parseMetrics(data []byte) ([]evaluation, error) {
 var predictionTasks = []string{"binary-classification", "multiclass-classification", "regression"}
 
 // modelTask returns the task for modelParameters.task, which CycloneDX
-// defines as one string: the evaluations' task when they all agree; when
-// they differ, the task of the binary, multiclass and regression
-// evaluations if those agree; otherwise "". Without evaluations it
-// returns fallback.
+// defines as one string. It is the evaluations' task when they all agree.
+// When they differ, it is the task of the binary, multiclass and
+// regression evaluations if those agree, else "". Without evaluations it
+// is fallback.
 func modelTask(evals []evaluation, fallback string) string {
 	if len(evals) == 0 {
 		return fallback
@@ -176,8 +176,8 @@ func modelTask(evals []evaluation, fallback string) string {
 //   - a stressed evaluation's robustness, slice
 //     "EVAL: KIND against BASELINE", with the drops as "drop.METRIC";
 //   - for each group column, every per-group metric, slice
-//     "EVAL: COLUMN=VALUE" (a group left out of the fairness measures by
-//     min_group_size says so in its slice), the fairness measures, slice
+//     "EVAL: COLUMN=VALUE" (the slice of a group left out of the fairness
+//     measures by min_group_size states it), the fairness measures, slice
 //     "EVAL: COLUMN", with their bootstrap intervals, and the comparison
 //     with a reference group, slices "EVAL: COLUMN, against COLUMN=REF"
 //     and "EVAL: COLUMN=VALUE, against COLUMN=REF".

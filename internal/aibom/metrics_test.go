@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// tasksMetrics is a metrics.json with one evaluation of every task: binary
+// tasksMetrics is the path of a metrics.json with one evaluation of every task: binary
 // (with a reference group and bootstrap intervals), a stressed binary
 // evaluation, multiclass (with a group below min_group_size), regression
 // (with a reference group), latency and the four harness readers.
