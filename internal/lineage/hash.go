@@ -26,6 +26,17 @@ var ErrSpecialFile = errors.New("a directory contains a special file")
 // owns one buffer of this size.
 const copyBufferSize = 256 << 10
 
+// A single file of at least readAheadMinSize bytes is read ahead of
+// hashing by a second goroutine into readAheadBuffers buffers of
+// readAheadBufferSize bytes, so it holds at most 4 MiB. Smaller files and
+// the files of a directory, which already keep one worker per core busy,
+// are read and hashed in one goroutine.
+const (
+	readAheadMinSize    = 16 << 20
+	readAheadBufferSize = 1 << 20
+	readAheadBuffers    = 4
+)
+
 // HashPath computes the digest record of the file or directory at rel.
 //
 // A relative rel is resolved against baseDir, normally the directory of the
@@ -64,7 +75,12 @@ func Hash(ctx context.Context, baseDir, rel string, opts Options) (Entry, error)
 
 	switch {
 	case info.Mode().IsRegular():
-		f, err := hashFile(ctx, full, make([]byte, copyBufferSize), opts)
+		var f File
+		if info.Size() >= readAheadMinSize {
+			f, err = hashFile(ctx, full, nil, opts)
+		} else {
+			f, err = hashFile(ctx, full, make([]byte, copyBufferSize), opts)
+		}
 		if err != nil {
 			return Entry{}, fmt.Errorf("hashing %q: %w", rel, err)
 		}
@@ -232,7 +248,9 @@ func linkTarget(realRoot, path, rel string) (string, error) {
 }
 
 // hashFile streams the file at path once through SHA-256 (and MD5 when
-// opts ask for it) using buf. The returned File has no Path. When
+// opts ask for it) using buf. A nil buf reads the file ahead of hashing in
+// a second goroutine, as [copyReadAhead] does. The returned File has no
+// Path. When
 // opts.DetectLFS is set and the file is a Git LFS pointer, the digest and
 // size are the ones the pointer declares for the content, and LFS says so.
 func hashFile(ctx context.Context, path string, buf []byte, opts Options) (File, error) {
@@ -253,7 +271,12 @@ func hashFile(ctx context.Context, path string, buf []byte, opts Options) (File,
 	if opts.DetectLFS {
 		w = io.MultiWriter(w, &head)
 	}
-	n, err := io.CopyBuffer(w, contextReader{ctx: ctx, r: f, progress: opts.Progress}, buf)
+	var n int64
+	if buf == nil {
+		n, err = copyReadAhead(ctx, w, f, opts.Progress)
+	} else {
+		n, err = io.CopyBuffer(w, contextReader{ctx: ctx, r: f, progress: opts.Progress}, buf)
+	}
 	if err != nil {
 		return File{}, fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -289,4 +312,77 @@ func (c contextReader) Read(p []byte) (int, error) {
 		c.progress(int64(n))
 	}
 	return n, err
+}
+
+// copyReadAhead copies r to w like [io.Copy], but reads r in a second
+// goroutine while w consumes the previous reads, through readAheadBuffers
+// buffers that the two goroutines pass back and forth. It reports each
+// read to progress when progress is not nil, and stops reading once ctx
+// is done. It returns after the reading goroutine has finished.
+func copyReadAhead(ctx context.Context, w io.Writer, r io.Reader, progress func(int64)) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Both channels can hold every buffer, so neither goroutine blocks on
+	// a send.
+	free := make(chan []byte, readAheadBuffers)
+	filled := make(chan []byte, readAheadBuffers)
+	for range readAheadBuffers {
+		free <- make([]byte, readAheadBufferSize)
+	}
+
+	// readErr is written before filled is closed and read after that.
+	var readErr error
+	go func() {
+		defer close(filled)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				readErr = err
+				return
+			}
+			n, err := r.Read(buf)
+			if n > 0 {
+				if progress != nil {
+					progress(int64(n))
+				}
+				filled <- buf[:n]
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				readErr = err
+				return
+			}
+		}
+	}()
+
+	var written int64
+	var writeErr error
+	for buf := range filled {
+		if writeErr != nil {
+			continue // drain, so that the reading goroutine finishes
+		}
+		n, err := w.Write(buf)
+		written += int64(n)
+		if err == nil && n < len(buf) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			writeErr = err
+			cancel()
+		}
+		free <- buf[:cap(buf)]
+	}
+	if writeErr != nil {
+		return written, writeErr
+	}
+	return written, readErr
 }

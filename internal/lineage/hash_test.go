@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -296,6 +298,153 @@ func TestHashPathCancelled(t *testing.T) {
 		if _, err := HashPath(ctx, base, rel); !errors.Is(err, context.Canceled) {
 			t.Errorf("HashPath(%q) error = %v, want context.Canceled", rel, err)
 		}
+	}
+}
+
+// writeLargeFile writes a generated text file of size bytes with CRLF line
+// endings, large enough to be read ahead, to dir/name and returns its
+// content.
+func writeLargeFile(t *testing.T, dir, name string, size int) []byte {
+	t.Helper()
+	if size < readAheadMinSize {
+		t.Fatalf("size %d is below readAheadMinSize %d, so the file would not be read ahead", size, readAheadMinSize)
+	}
+	content := make([]byte, 0, size+32)
+	for i := 0; len(content) < size; i++ {
+		content = fmt.Appendf(content, "row,%d,%d\r\n", i, i*7919%1000003)
+	}
+	content = content[:size]
+	if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return content
+}
+
+func TestHashLargeFileMatchesSHA256(t *testing.T) {
+	base := t.TempDir()
+	const size = 20<<20 + 12345 // not a multiple of the buffer size
+	content := writeLargeFile(t, base, "big.csv", size)
+
+	var seen atomic.Int64
+	opts := Options{MD5: true, Progress: func(n int64) { seen.Add(n) }}
+	got, err := Hash(t.Context(), base, "big.csv", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	if want := hex.EncodeToString(sum[:]); got.SHA256 != want {
+		t.Errorf("SHA256 = %s, want crypto/sha256's %s", got.SHA256, want)
+	}
+	if got.Size != size {
+		t.Errorf("Size = %d, want %d", got.Size, size)
+	}
+	if seen.Load() != size {
+		t.Errorf("progress saw %d bytes, want %d", seen.Load(), size)
+	}
+
+	// The MD5 digests must match those of the one-goroutine path, which
+	// TestHashMD5Schemes checks against DVC's rules.
+	sequential, err := hashFile(t.Context(), filepath.Join(base, "big.csv"), make([]byte, copyBufferSize), Options{MD5: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MD5 != sequential.MD5 {
+		t.Errorf("MD5 = %s, want %s as read in one goroutine", got.MD5, sequential.MD5)
+	}
+	if got.LegacyMD5 != sequential.LegacyMD5 {
+		t.Errorf("LegacyMD5 = %s, want %s as read in one goroutine", got.LegacyMD5, sequential.LegacyMD5)
+	}
+	if got.SHA256 != sequential.SHA256 {
+		t.Errorf("SHA256 = %s, want %s as read in one goroutine", got.SHA256, sequential.SHA256)
+	}
+}
+
+func TestHashLargeFileCancelled(t *testing.T) {
+	base := t.TempDir()
+	const size = 20 << 20
+	writeLargeFile(t, base, "big.csv", size)
+
+	t.Run("before start", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		var seen atomic.Int64
+		_, err := Hash(ctx, base, "big.csv", Options{Progress: func(n int64) { seen.Add(n) }})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Hash error = %v, want context.Canceled", err)
+		}
+		if seen.Load() != 0 {
+			t.Errorf("progress saw %d bytes after cancellation, want 0", seen.Load())
+		}
+	})
+
+	t.Run("after first read", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var seen atomic.Int64
+		_, err := Hash(ctx, base, "big.csv", Options{Progress: func(n int64) {
+			seen.Add(n)
+			cancel()
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Hash error = %v, want context.Canceled", err)
+		}
+		// The reading goroutine checks ctx before every read, so the
+		// cancellation in the first read's progress call ends the reads.
+		if seen.Load() > readAheadBufferSize {
+			t.Errorf("progress saw %d bytes, want at most one read of %d after cancellation", seen.Load(), readAheadBufferSize)
+		}
+	})
+}
+
+// failingReader returns n bytes of zeros and then err.
+type failingReader struct {
+	n   int
+	err error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := min(r.n, len(p))
+	clear(p[:k])
+	r.n -= k
+	return k, nil
+}
+
+// failingWriter accepts n bytes and then fails.
+type failingWriter struct {
+	n   int
+	err error
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, w.err
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestCopyReadAheadErrors(t *testing.T) {
+	errRead := errors.New("read failed")
+	n, err := copyReadAhead(t.Context(), io.Discard, &failingReader{n: 3*readAheadBufferSize + 5, err: errRead}, nil)
+	if !errors.Is(err, errRead) {
+		t.Errorf("read error: copyReadAhead error = %v, want %v", err, errRead)
+	}
+	if n != 3*readAheadBufferSize+5 {
+		t.Errorf("read error: copied %d bytes, want %d", n, 3*readAheadBufferSize+5)
+	}
+
+	errWrite := errors.New("write failed")
+	n, err = copyReadAhead(t.Context(), &failingWriter{n: readAheadBufferSize + 7, err: errWrite}, &failingReader{n: 1 << 30, err: io.EOF}, nil)
+	if !errors.Is(err, errWrite) {
+		t.Errorf("write error: copyReadAhead error = %v, want %v", err, errWrite)
+	}
+	if n != readAheadBufferSize+7 {
+		t.Errorf("write error: copied %d bytes, want %d", n, readAheadBufferSize+7)
 	}
 }
 

@@ -148,7 +148,8 @@ func readArchive(r io.Reader, limits Limits) (string, map[string]archiveFile, er
 		files   = map[string]archiveFile{}
 		entries = map[string]bool{} // every entry name below top, true for directories
 		parents = map[string]bool{} // every directory some entry lies in
-		total   int64
+		total   int64               // bytes of every file
+		kept    int64               // bytes of the files kept in memory
 	)
 	for count := 1; ; count++ {
 		header, err := tr.Next()
@@ -213,7 +214,14 @@ func readArchive(r io.Reader, limits Limits) (string, map[string]archiveFile, er
 			return "", nil, fmt.Errorf("%w: the archive's files exceed %d bytes in total (at entry %q)", ErrInvalidPack, limits.MaxBytes, header.Name)
 		}
 		total += header.Size
-		file, err := readEntry(tr, header.Size, limits.MaxReadBytes)
+		maxRead := limits.MaxReadBytes
+		if !parsed(rel) || (rel != IndexName && kept+header.Size > maxKept*limits.MaxReadBytes) {
+			maxRead = -1 // hashed, never kept
+		}
+		file, err := readEntry(tr, header.Size, maxRead)
+		if file.inMemory {
+			kept += header.Size
+		}
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return "", nil, fmt.Errorf("%w: archive entry %q is truncated", ErrInvalidPack, header.Name)
@@ -254,6 +262,20 @@ func readArchive(r io.Reader, limits Limits) (string, map[string]archiveFile, er
 // them. It keeps them only when size is at most maxRead, in a buffer
 // allocated once, so that memory grows with the kept files and not with
 // the archive. A stream that ends early is io.ErrUnexpectedEOF.
+// maxKept bounds the content an archive keeps in memory, in multiples of
+// Limits.MaxReadBytes: a pack's parsed files are a few JSON documents, so
+// more than this is planted, and what comes after it is only hashed.
+const maxKept = 3
+
+// parsed reports whether a verifier may read the content of the pack file
+// name, a path relative to the pack's root: the index, the attestations
+// and the JSON documents at the root. Only those are kept in memory, so
+// that other files, listed or not, cost no more than their hashing.
+func parsed(name string) bool {
+	return name == IndexName || strings.HasPrefix(name, "attestations/") ||
+		(!strings.Contains(name, "/") && strings.HasSuffix(name, ".json"))
+}
+
 func readEntry(r io.Reader, size, maxRead int64) (archiveFile, error) {
 	f := archiveFile{size: size}
 	h := sha256.New()

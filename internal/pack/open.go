@@ -158,6 +158,13 @@ func (p *Pack) ReadFile(name string) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("reading %q from pack %s: %w", name, p.Name, fs.ErrNotExist)
 		}
+		if !f.inMemory && !parsed(name) {
+			return nil, fmt.Errorf("reading %q from pack %s: only the index, the attestations and the JSON documents at the root of a pack are read: %w", name, p.Name, ErrInvalidPack)
+		}
+		if !f.inMemory && f.size <= p.maxRead {
+			return nil, fmt.Errorf("reading %q from pack %s: the archive's other parsed files already take %d bytes, the most kept in memory, so this one was only hashed: %w",
+				name, p.Name, maxKept*p.maxRead, ErrInvalidPack)
+		}
 		if !f.inMemory {
 			return nil, p.tooLarge(name, f.size)
 		}

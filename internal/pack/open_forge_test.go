@@ -317,9 +317,10 @@ func TestOpenArchiveKeepsOnlySmallFiles(t *testing.T) {
 	planted := strings.Repeat("P", 8<<10)
 	data := makeArchive(t, []entry{
 		{name: "p/", typeflag: tar.TypeDir},
-		{name: "p/index.json", typeflag: tar.TypeReg, body: indexListing(t, map[string]string{"a.txt": small, "large.md": large})},
-		{name: "p/a.txt", typeflag: tar.TypeReg, body: small},
-		{name: "p/large.md", typeflag: tar.TypeReg, body: large},
+		{name: "p/index.json", typeflag: tar.TypeReg, body: indexListing(t, map[string]string{"a.json": small, "large.json": large, "notes.md": small})},
+		{name: "p/a.json", typeflag: tar.TypeReg, body: small},
+		{name: "p/large.json", typeflag: tar.TypeReg, body: large},
+		{name: "p/notes.md", typeflag: tar.TypeReg, body: small},
 		{name: "p/planted.bin", typeflag: tar.TypeReg, body: planted},
 	}, nil)
 	p, err := OpenArchive(t.Context(), bytes.NewReader(data), Limits{MaxReadBytes: maxRead})
@@ -327,14 +328,18 @@ func TestOpenArchiveKeepsOnlySmallFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	tooLarge := fmt.Sprintf("is %d bytes, more than the %d bytes", len(large), maxRead)
+	notParsed := "only the index, the attestations and the JSON documents at the root of a pack are read"
 	tests := []struct {
 		name     string
 		content  string
 		wantRead bool
+		wantErr  string
 	}{
-		{"a.txt", small, true},
-		{"large.md", large, false},
-		{"planted.bin", planted, false},
+		{"a.json", small, true, ""},
+		{"large.json", large, false, tooLarge},
+		{"notes.md", small, false, notParsed},
+		{"planted.bin", planted, false, notParsed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,8 +351,8 @@ func TestOpenArchiveKeepsOnlySmallFiles(t *testing.T) {
 				t.Errorf("ReadFile = %q, want %q", got, tt.content)
 			case !tt.wantRead && !errors.Is(err, ErrInvalidPack):
 				t.Errorf("ReadFile error = %v, want ErrInvalidPack", err)
-			case !tt.wantRead && !strings.Contains(err.Error(), fmt.Sprintf("is %d bytes, more than the %d bytes", len(tt.content), maxRead)):
-				t.Errorf("ReadFile error = %q, want it to give the size and the limit", err)
+			case !tt.wantRead && !strings.Contains(err.Error(), tt.wantErr):
+				t.Errorf("ReadFile error = %q, want it to contain %q", err, tt.wantErr)
 			}
 
 			sum, size, err := p.Digest(t.Context(), tt.name)
@@ -364,8 +369,8 @@ func TestOpenArchiveKeepsOnlySmallFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if report.Verified != 2 || len(report.Problems) != 1 || report.Problems[0].Path != "planted.bin" {
-		t.Errorf("Verify = %d verified, problems %+v; want 2 verified and planted.bin unlisted", report.Verified, report.Problems)
+	if report.Verified != 3 || len(report.Problems) != 1 || report.Problems[0].Path != "planted.bin" {
+		t.Errorf("Verify = %d verified, problems %+v; want 3 verified and planted.bin unlisted", report.Verified, report.Problems)
 	}
 	if _, _, err := p.Digest(t.Context(), "absent.txt"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Digest of an absent file = %v, want fs.ErrNotExist", err)
@@ -484,5 +489,34 @@ func TestReadFileRejectsLargeFileInDirectory(t *testing.T) {
 	}
 	if _, err := p.ReadFile("attestations"); !errors.Is(err, ErrInvalidPack) || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("ReadFile of a directory = %v, want ErrInvalidPack saying it is a directory", err)
+	}
+}
+
+func TestOpenArchiveBoundsKeptContent(t *testing.T) {
+	const maxRead = 1 << 10
+	body := strings.Repeat("J", maxRead)
+	listed := map[string]string{}
+	for i := range maxKept + 1 {
+		listed[fmt.Sprintf("attestations/x%d.sigstore.json", i)] = body
+	}
+	entries := []entry{{name: "p/", typeflag: tar.TypeDir}, {name: "p/attestations/", typeflag: tar.TypeDir}}
+	for i := range maxKept + 1 {
+		entries = append(entries, entry{name: fmt.Sprintf("p/attestations/x%d.sigstore.json", i), typeflag: tar.TypeReg, body: body})
+	}
+	// The index comes last, so that it is read after the limit is reached.
+	entries = append(entries, entry{name: "p/index.json", typeflag: tar.TypeReg, body: indexListing(t, listed)})
+	p, err := OpenArchive(t.Context(), bytes.NewReader(makeArchive(t, entries, nil)), Limits{MaxReadBytes: maxRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxKept + 1 {
+		name := fmt.Sprintf("attestations/x%d.sigstore.json", i)
+		_, err := p.ReadFile(name)
+		if wantKept := i < maxKept; (err == nil) != wantKept {
+			t.Errorf("ReadFile(%s) error = %v, want kept %v", name, err, wantKept)
+		}
+		if sum, _, err := p.Digest(t.Context(), name); err != nil || sum != hexSHA256([]byte(body)) {
+			t.Errorf("Digest(%s) = %s, %v; want the content's digest", name, sum, err)
+		}
 	}
 }
