@@ -272,10 +272,13 @@ func Verify(ctx context.Context, packPath string, opts VerifyOptions) (*Report, 
 	}
 	checkTypes(found, opts.PredicateTypes, report)
 
-	// A policy that does not fit the pack is the verifier's mistake, so it
-	// is reported as such even when a check failed too.
+	// A failed check makes the pack fail whatever the policy; a policy that
+	// does not fit an otherwise verified pack is the verifier's mistake.
 	if policyErr != nil {
 		report.Lineage = nil
+		if !report.OK() {
+			return report, errors.Join(ErrVerification, policyErr)
+		}
 		return report, policyErr
 	}
 	if !report.OK() {
@@ -426,6 +429,9 @@ func VerifyBundle(ctx context.Context, bundlePath string, opts VerifyOptions) (*
 		}
 	}
 	if policyErr != nil {
+		if !report.OK() {
+			return report, errors.Join(ErrVerification, policyErr)
+		}
 		return report, policyErr
 	}
 	if !report.OK() {

@@ -339,8 +339,12 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 		if doc.Checks == nil {
 			doc.Checks = []audit.Check{}
 		}
-		if err != nil && !errors.Is(err, audit.ErrVerification) {
+		var policyErr *audit.PolicyError
+		if err != nil && (!errors.Is(err, audit.ErrVerification) || errors.As(err, &policyErr)) {
 			doc.Error = err.Error()
+			if policyErr != nil {
+				doc.Error = policyErr.Error()
+			}
 		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -353,6 +357,10 @@ func (c *Command) verify(cmd *cobra.Command, target string, f verifyFlags) error
 
 	switch {
 	case errors.Is(err, audit.ErrVerification):
+		var policyErr *audit.PolicyError
+		if errors.As(err, &policyErr) {
+			return &exitError{code: ExitFail, err: fmt.Errorf("%s did not verify; the --policy file does not fit it either: %w", target, policyErr)}
+		}
 		return &exitError{code: ExitFail, err: fmt.Errorf("%s did not verify", target)}
 	case err != nil:
 		return usageError(err)

@@ -626,3 +626,34 @@ func TestVerifyNamesSwappedModelSignatures(t *testing.T) {
 		t.Errorf("a swap within the pack is blamed on another pack:\n%s", got.stdout)
 	}
 }
+
+// TestVerifyFailureOutranksPolicyError checks that a forged pack fails
+// with exit code 1 even when the --policy file does not fit it either.
+func TestVerifyFailureOutranksPolicyError(t *testing.T) {
+	dir, out := runDemo(t)
+	pub := filepath.Join(dir, "keys", "cosign.pub")
+	forged := forgedCopy(t, out, nil, map[string]string{"summary.md": "forged\n"})
+	typo := filepath.Join(t.TempDir(), "typo.yaml")
+	writeFile(t, typo, "rules:\n  - {id: acc, metric: evaluations.holdout.metrics.acuracy, min: 0.5, severity: block}\n")
+
+	tests := []struct {
+		name     string
+		pack     string
+		wantCode int
+		wantErr  string
+	}{
+		{"forged pack", forged, ExitFail, "did not verify; the --policy file does not fit it either"},
+		{"intact pack", out, ExitUsage, `has no key "acuracy"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := auditpack(t, nil, "verify", tt.pack, "--key", pub, "--policy", typo)
+			if r.code != tt.wantCode {
+				t.Errorf("exit = %d, want %d\n%s%s", r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, r.stderr)
+			}
+		})
+	}
+}
