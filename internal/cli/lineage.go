@@ -47,8 +47,9 @@ a private or offline deployment.
 A recorded path that cannot be hashed is reported for that entry and the
 others are still compared: missing when it or a parent does not exist (or
 a parent is a file), changed for any other reason (an empty directory, a
-special file, a symbolic link that loops or leads outside the directory,
-an unreadable file), with the error as detail.
+special file, a symbolic link inside a recorded directory that loops or
+leads outside it, an unreadable file), with the error as detail. A recorded
+path that is itself a symbolic link is followed, as run followed it.
 
 Exit codes: 0 every entry matched, 1 an entry changed, is missing or could
 not be verified, or the pack did not verify, 2 bad usage (bad flags, a path
