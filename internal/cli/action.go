@@ -415,6 +415,10 @@ func (a *actionRun) baseline(ctx context.Context, cfg *config.Config, g *gate, s
 		SourceError:     sourceError,
 	})
 	if err != nil {
+		var apiErr *github.APIError
+		if errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == 0) {
+			return nil, fmt.Errorf("%w; GitHub did not answer after retries: re-run the job, or set the baseline input to none to skip the comparison with the baseline", err)
+		}
 		return nil, withPermissionHint(err)
 	}
 

@@ -43,7 +43,7 @@ func TestActionBaselineErrorsStop(t *testing.T) {
 		{name: "401 on the latest release", fault: &githubtest.Fault{Kind: githubtest.FaultServerError, Status: 401, PathPrefix: latest},
 			want: []string{"looking up the latest release failed: GET " + latest + ": 401", "check the github-token input"}},
 		{name: "502 after the retries", fault: &githubtest.Fault{Kind: githubtest.FaultServerError, Status: 502, PathPrefix: latest, Times: 4},
-			want: []string{"finding the baseline pack (the latest release, asset auditpack-out.tar.gz) failed", "GET " + latest + ": 502"}},
+			want: []string{"finding the baseline pack (the latest release, asset auditpack-out.tar.gz) failed", "GET " + latest + ": 502", "re-run the job, or set the baseline input to none"}},
 		{name: "403 on the base commit's configuration", fault: &githubtest.Fault{Kind: githubtest.FaultServerError, Status: 403, PathPrefix: contents},
 			want: []string{"reading .auditpack.yml at the base commit", ": 403", "give the job permissions: contents: read"}},
 		{name: "baseline input path that does not exist", inputs: map[string]string{"baseline": "path:nope.tar.gz"},

@@ -74,9 +74,9 @@ type lineageReport struct {
 	Artifacts []lineage.Comparison `json:"artifacts"`
 	Datasets  []lineage.Comparison `json:"datasets"`
 	OK        bool                 `json:"ok"`
-	// Checks lists the pack verification's checks when it failed, in
-	// which case nothing was compared.
-	Checks []audit.Check `json:"checks,omitempty"`
+	// Checks lists the pack verification's checks. When one failed,
+	// nothing was compared.
+	Checks []audit.Check `json:"checks"`
 }
 
 func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVerifyFlags) error {
@@ -121,7 +121,7 @@ func (c *Command) lineageVerify(cmd *cobra.Command, packPath string, f lineageVe
 		return usageError(fmt.Errorf("%s: reading the signed lineage: %w", packPath, err))
 	}
 
-	result := lineageReport{Pack: packPath, OK: true}
+	result := lineageReport{Pack: packPath, OK: true, Checks: report.Checks}
 	for _, a := range lin.Artifacts {
 		cmp, err := compareEntry(ctx, f.dir, a)
 		if err != nil {

@@ -158,6 +158,14 @@ func TestLineageVerifyReportsChanges(t *testing.T) {
 	if report.OK || len(report.Datasets) != 2 || report.Datasets[1].Status != lineage.StatusMissing {
 		t.Errorf("JSON report = %+v", report)
 	}
+	if len(report.Checks) == 0 {
+		t.Error("the JSON report of a verified pack has no pack checks")
+	}
+	for _, c := range report.Checks {
+		if !c.OK {
+			t.Errorf("pack check %+v failed, want every check of the intact pack ok", c)
+		}
+	}
 }
 
 func TestRunBlocksDeniedLicense(t *testing.T) {
