@@ -28,9 +28,9 @@ const copyBufferSize = 256 << 10
 
 // A single file of at least readAheadMinSize bytes is read ahead of
 // hashing by a second goroutine into readAheadBuffers buffers of
-// readAheadBufferSize bytes, so it holds at most 4 MiB. Smaller files and
-// the files of a directory, which already keep one worker per core busy,
-// are read and hashed in one goroutine.
+// readAheadBufferSize bytes, 4 MiB in all. Smaller files and the files of
+// a directory, which already keep one worker per core busy, are read and
+// hashed in one goroutine.
 const (
 	readAheadMinSize    = 16 << 20
 	readAheadBufferSize = 1 << 20
