@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/auditpack/auditpack/internal/policy"
+	"github.com/auditpack/auditpack/internal/report"
 )
 
 // Markdown renders model-card.md.
@@ -348,23 +349,10 @@ func writeFindings(b *bytes.Buffer, v *policy.Verdict, all bool) {
 	b.WriteString("\n")
 }
 
-// writeNotApplicable lists the rules that applied to nothing, each with
-// the reason its result gives; the summary leaves them out of its table.
+// writeNotApplicable lists the rules that applied to nothing, which the
+// summary leaves out of its table.
 func writeNotApplicable(b *bytes.Buffer, v *policy.Verdict) {
-	first := true
-	for _, r := range v.Results {
-		if r.Outcome != policy.OutcomeNotApplicable {
-			continue
-		}
-		if first {
-			b.WriteString("Not applicable (these never block):\n\n")
-			first = false
-		}
-		fmt.Fprintf(b, "- %s: %s\n", escape(r.RuleID), escape(r.Message))
-	}
-	if !first {
-		b.WriteString("\n")
-	}
+	b.WriteString(report.NotApplicable(v.Results, escape))
 }
 
 func outcomeLabel(r policy.Result) string {

@@ -285,23 +285,29 @@ func writeTable(b *strings.Builder, results []policy.Result) {
 	b.WriteString("\n")
 }
 
-// writeNotApplicable lists the rules that applied to nothing, each with
-// the reason its result gives.
+// writeNotApplicable lists the rules that applied to nothing.
 func writeNotApplicable(b *strings.Builder, results []policy.Result) {
-	first := true
+	b.WriteString(NotApplicable(results, escape))
+}
+
+// NotApplicable renders, as a Markdown list, the rules that applied to
+// nothing, each with the reason its result gives, with text passed
+// through escape; it is empty when every rule applied.
+func NotApplicable(results []policy.Result, escape func(string) string) string {
+	var b strings.Builder
 	for _, r := range results {
 		if r.Outcome != policy.OutcomeNotApplicable {
 			continue
 		}
-		if first {
+		if b.Len() == 0 {
 			b.WriteString("Not applicable (these never block):\n\n")
-			first = false
 		}
-		fmt.Fprintf(b, "- %s: %s\n", escape(r.RuleID), escape(r.Message))
+		fmt.Fprintf(&b, "- %s: %s\n", escape(r.RuleID), escape(r.Message))
 	}
-	if !first {
+	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
+	return b.String()
 }
 
 func writeProposed(b *strings.Builder, changes []PolicyChange) {
