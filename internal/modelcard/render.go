@@ -202,37 +202,7 @@ func Summary(in Input) ([]byte, error) {
 }
 
 func writeVerdictLine(b *bytes.Buffer, v *policy.Verdict) {
-	result := map[policy.Outcome]string{
-		policy.OutcomePass: "PASS",
-		policy.OutcomeWarn: "PASS with warnings",
-		policy.OutcomeFail: "FAIL",
-	}[v.Result]
-	c := v.Counts
-	checked := c.Passed + c.Warned + c.Failed
-	if checked == 0 && v.Result == policy.OutcomePass {
-		// A pass that checked nothing must not read as a real pass.
-		result = "PASS (no rule checked)"
-	}
-	var parts []string
-	if checked > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s passed, %d warned, %d failed", c.Passed, checks(c.Passed), c.Warned, c.Failed))
-	}
-	if c.NoBaseline > 0 {
-		parts = append(parts, fmt.Sprintf("%d not checked for lack of a baseline", c.NoBaseline))
-	}
-	if c.NotApplicable > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s not applicable", c.NotApplicable, rules(c.NotApplicable)))
-	}
-	fmt.Fprintf(b, "**Verdict: %s.** ", result)
-	switch {
-	case checked > 0:
-		b.WriteString(strings.Join(parts, ", "))
-	case len(parts) > 0:
-		b.WriteString("No rule was checked: " + strings.Join(parts, ", "))
-	default:
-		b.WriteString("No rule was checked")
-	}
-	b.WriteString(".\n")
+	b.WriteString(report.VerdictLine(v) + "\n")
 }
 
 // writeBaseline names the baseline pack that the results were compared
@@ -477,20 +447,4 @@ func escape(s string) string {
 func cell(s string) string {
 	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
 	return escape(s)
-}
-
-// checks returns "rule check" or "rule checks" to agree with n.
-func checks(n int) string {
-	if n == 1 {
-		return "rule check"
-	}
-	return "rule checks"
-}
-
-// rules returns "rule" or "rules" to agree with n.
-func rules(n int) string {
-	if n == 1 {
-		return "rule"
-	}
-	return "rules"
 }

@@ -147,7 +147,7 @@ func render(in Input, level detail, summary bool) string {
 		}
 	}
 	fmt.Fprintf(&b, "### %s %s\n\n", verdictIcon(v.Result), title)
-	fmt.Fprintf(&b, "**Verdict: %s.** %s\n\n", verdictLabel(v), counts(v))
+	b.WriteString(VerdictLine(v) + "\n\n")
 	if in.ConfigPath != "" {
 		fmt.Fprintf(&b, "Configuration `%s`", escapeCode(in.ConfigPath))
 		if in.PolicySource != "" {
@@ -375,6 +375,12 @@ func filter(results []policy.Result, keep func(policy.Result) bool) []policy.Res
 		}
 	}
 	return out
+}
+
+// VerdictLine renders the verdict and its counts as one Markdown line, for
+// the comment, the job summary and summary.md alike.
+func VerdictLine(v *policy.Verdict) string {
+	return fmt.Sprintf("**Verdict: %s.** %s", verdictLabel(v), counts(v))
 }
 
 func counts(v *policy.Verdict) string {
