@@ -28,41 +28,8 @@ cosign="$tools_bin/cosign"
 cosign3="$tools_bin/cosign3"
 work="$SIGSTORE_STATE_DIR/interop"
 mkdir -p "$work"
-passed=0
-failed=0
-
-# expect_success DESCRIPTION COMMAND... counts a pass when COMMAND exits 0.
-expect_success() {
-	local description=$1
-	shift
-	if "$@" >"$work/last.log" 2>&1; then
-		echo "PASS: $description"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $description; command: $*"
-		sed 's/^/    /' "$work/last.log" | tail -n 20
-		failed=$((failed + 1))
-	fi
-}
-
-# expect_failure DESCRIPTION PATTERN COMMAND... counts a pass when COMMAND
-# exits non-zero with PATTERN in its output, so that a failure for another
-# reason is not taken for the one under test.
-expect_failure() {
-	local description=$1 pattern=$2
-	shift 2
-	if "$@" >"$work/last.log" 2>&1; then
-		echo "FAIL: $description (the command succeeded); command: $*"
-		failed=$((failed + 1))
-	elif grep -qF -- "$pattern" "$work/last.log"; then
-		echo "PASS: $description"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $description (failed without \"$pattern\"); command: $*"
-		sed 's/^/    /' "$work/last.log" | tail -n 20
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=expect.sh
+source "$repo_dir/test/sigstore/expect.sh"
 
 demo="$repo_dir/testdata/demo"
 model="$demo/models/model.json"
