@@ -137,13 +137,6 @@ func TestVerifyExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := func(name string, data []byte) string {
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	withSymlink := forgedCopy(t, out, nil, nil)
 	if err := os.Symlink("metrics.json", filepath.Join(withSymlink, "link.json")); err != nil {
 		t.Fatal(err)
@@ -170,10 +163,10 @@ func TestVerifyExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"truncated archive", file("p.tar.gz", archive[:len(archive)/2]), ExitFail, "FAIL pack"},
-		{"empty file", file("p.tar.gz", nil), ExitFail, "FAIL pack"},
-		{"not gzip", file("p.tar.gz", []byte("plain text\n")), ExitFail, "FAIL pack"},
-		{"junk after the gzip stream", file("p.tar.gz", append(slices.Clone(archive), "junk"...)), ExitFail, "data follows the end of the gzip stream"},
+		{"truncated archive", tempFile(t, "p.tar.gz", archive[:len(archive)/2]), ExitFail, "FAIL pack"},
+		{"empty file", tempFile(t, "p.tar.gz", nil), ExitFail, "FAIL pack"},
+		{"not gzip", tempFile(t, "p.tar.gz", []byte("plain text\n")), ExitFail, "FAIL pack"},
+		{"junk after the gzip stream", tempFile(t, "p.tar.gz", append(slices.Clone(archive), "junk"...)), ExitFail, "data follows the end of the gzip stream"},
 		{"missing index.json", noIndex, ExitFail, "FAIL pack"},
 		{"index.json is a directory", indexDir, ExitFail, `FAIL pack          [invalid-pack] ` + indexDir + `: invalid pack: "index.json" is a directory`},
 		{"symbolic link in the pack", withSymlink, ExitFail, "FAIL pack"},
@@ -343,13 +336,6 @@ func TestVerifyDetectsPackOrBundleByContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := func(name string, data []byte) string {
-		path := filepath.Join(t.TempDir(), name)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	link := filepath.Join(t.TempDir(), "plink")
 	if err := os.Symlink(out, link); err != nil {
 		t.Fatal(err)
@@ -361,11 +347,11 @@ func TestVerifyDetectsPackOrBundleByContent(t *testing.T) {
 		code int
 		want string
 	}{
-		{"archive named download", file("download", archive), ExitOK, "verified; the policy verdict it signs is pass"},
-		{"archive named P1.TAR.GZ", file("P1.TAR.GZ", archive), ExitOK, "verified"},
+		{"archive named download", tempFile(t, "download", archive), ExitOK, "verified; the policy verdict it signs is pass"},
+		{"archive named P1.TAR.GZ", tempFile(t, "P1.TAR.GZ", archive), ExitOK, "verified"},
 		{"symbolic link to the pack", link, ExitOK, "verified"},
-		{"binary file", file("model.bin", []byte{0x7f, 'E', 'L', 'F', 0, 1, 2}), ExitFail, "is neither a pack directory, a pack archive (.tar.gz) nor a Sigstore bundle"},
-		{"empty bundle", file("e.json", []byte("{}")), ExitFail, "the bundle has no mediaType"},
+		{"binary file", tempFile(t, "model.bin", []byte{0x7f, 'E', 'L', 'F', 0, 1, 2}), ExitFail, "is neither a pack directory, a pack archive (.tar.gz) nor a Sigstore bundle"},
+		{"empty bundle", tempFile(t, "e.json", []byte("{}")), ExitFail, "the bundle has no mediaType"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -656,4 +642,15 @@ func TestVerifyFailureOutranksPolicyError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tempFile writes data to a file called name in a new temporary directory
+// and returns its path.
+func tempFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
