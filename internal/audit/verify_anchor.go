@@ -84,9 +84,9 @@ func verifyAnchor(ctx context.Context, p *pack.Pack, opts VerifyOptions, report 
 }
 
 // verifySignature reads one bundle of the pack, verifies it and reports
-// the result; it returns nil when the bundle was rejected. modelSigning
-// says the bundle is a model signature, whose key hint follows
-// model_signing's scheme rather than attest.KeyID.
+// the result. It returns nil when the bundle was rejected. modelSigning
+// marks a model signature, whose key hint follows model_signing's scheme
+// rather than attest.KeyID.
 func verifySignature(ctx context.Context, p *pack.Pack, name string, opts VerifyOptions, modelSigning bool, report *Report) *attest.Verified {
 	data, err := p.ReadFile(name)
 	if err != nil {

@@ -31,7 +31,7 @@ const (
 
 // publish writes the annotations, the comment, the release assets, the
 // outputs and the job summary. A 403 on the comment or an upload becomes a
-// warning; another failure is recorded in a.publishErr, and every step
+// warning. Another failure is recorded in a.publishErr, and every step
 // still runs, so that the job summary always appears.
 func (a *actionRun) publish(ctx context.Context, cfg *config.Config, g *gate, outcome *audit.Outcome, sign audit.SignMode) {
 	v := outcome.Verdict
@@ -211,7 +211,7 @@ func (a *actionRun) summary(in report.Input, outcome *audit.Outcome) bool {
 
 // warnDirty logs one warning annotation when the pack was made from a
 // working tree with uncommitted changes or with untracked files that the
-// configuration names; the comment and the job summary say it too. On a
+// configuration names. The comment and the job summary contain it too. On a
 // pull request whose gate comes from the base commit, the untracked files
 // are named by the pull request's configuration.
 func (a *actionRun) warnDirty(in report.Input) {
